@@ -1,0 +1,5 @@
+"""`python -m gitax`."""
+
+from gitax.cli.main import main
+
+main()

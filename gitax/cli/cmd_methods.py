@@ -1,0 +1,78 @@
+"""`gitax methods [NAME]` and `gitax scripts`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from gitax.cli.main import Context
+
+
+def _spec(spec: Any) -> str:
+    if isinstance(spec, type):
+        return f"{spec.__name__} (default None)"
+    if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], type):
+        return f"list of {spec[0].__name__} (default [])"
+    return f"{type(spec).__name__} = {spec!r}" if spec is not None else "any (default None)"
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_obj
+def methods(ctx: Context, name: str | None, as_json: bool) -> None:
+    """List methods with their descriptions, or show one method in full."""
+    project = ctx.project()
+    registry = project.methods
+    if name is None:
+        found = [registry.get(n) for n in sorted(registry.locations())]
+        if as_json:
+            click.echo(json.dumps({m.name: m.summary for m in found}, indent=2))
+            return
+        width = max((len(m.name) for m in found), default=0)
+        for m in found:
+            click.echo(f"{m.name:{width}}  {m.summary}")
+        return
+    m = registry.get(name)
+    if as_json:
+        doc = {
+            "name": m.name,
+            "path": str(m.path),
+            "description": m.description,
+            "options": {k: _spec(v) for k, v in m.options.items()},
+            "jobs": {k: ("list" if v else "one") for k, v in m.jobs.items()},
+            "depend_extra": list(m.depend_extra),
+            "phases": list(m.phases),
+            "sources": [s.relpath for s in m.sources],
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return
+    click.echo(f"{m.name}  ({m.path.relative_to(project.root)})")
+    if m.description:
+        click.echo("\n" + m.description.strip() + "\n")
+    for opt, spec in m.options.items():
+        click.echo(f"option   {opt}: {_spec(spec)}")
+    for job_param, is_list in m.jobs.items():
+        click.echo(f"job      {job_param}{' (list)' if is_list else ''}")
+    click.echo("sources  " + ", ".join(s.relpath for s in m.sources))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="As JSON.")
+@click.pass_obj
+def scripts(ctx: Context, as_json: bool) -> None:
+    """List build scripts with their descriptions."""
+    from gitax.run.build import list_scripts, script_description
+
+    project = ctx.project()
+    found = {
+        p.relative_to(project.root).as_posix(): script_description(p) for p in list_scripts(project)
+    }
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    width = max((len(p) for p in found), default=0)
+    for path, desc in found.items():
+        click.echo(f"{path:{width}}  {desc.strip().splitlines()[0] if desc.strip() else ''}")

@@ -1,0 +1,83 @@
+"""`gitax show JOB`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from gitax.cli.main import Context
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _ref(ref: object) -> str:
+    if ref is None:
+        return "-"
+    if isinstance(ref, list):
+        return "[" + ", ".join(r["id"] for r in ref) + "]"
+    return str(ref["id"])  # type: ignore[index]
+
+
+@click.command()
+@click.argument("job_ref", metavar="JOB")
+@click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
+@click.option("--source", is_flag=True, help="Print the source files the job was keyed on.")
+@click.option("--output", is_flag=True, help="Print what the job printed.")
+@click.option("--files", is_flag=True, help="List the job's files with sizes.")
+@click.pass_obj
+def show(
+    ctx: Context, job_ref: str, as_json: bool, source: bool, output: bool, files: bool
+) -> None:
+    """Show a stored job: method, params, inputs, files, value, timings, environment."""
+    from gitax.jobs.describe import describe_job
+    from gitax.jobs.job import Job
+
+    job = Job(job_ref, ctx.project())
+    if source:
+        objects = job.project.store.objects
+        many = len(job.manifest.sources) > 1
+        for path, oid in job.manifest.sources.items():
+            if many:
+                click.echo(f"==> {path} <==")
+            click.echo(objects.get_bytes(oid, "blob").decode("utf-8", "replace"), nl=False)
+        return
+    if output:
+        click.echo(job.output(), nl=False)
+        return
+    info = describe_job(job)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    if files:
+        for path, entry in info["files"].items():
+            click.echo(f"{_size(entry['size']):>10}  {path}")
+        return
+    t, env, git = info["timing"], info["env"], info["git"]
+    lines = [
+        f"job      {info['id']}",
+        f"method   {info['method']}",
+        f"key      {info['key']}",
+        "options  " + (", ".join(f"{k}={v!r}" for k, v in info["options"].items()) or "-"),
+        "inputs   " + (", ".join(f"{k}={_ref(v)}" for k, v in info["jobs"].items()) or "-"),
+        "sources  " + ", ".join(f"{p} ({o[:12]})" for p, o in info["sources"].items()),
+        "files    "
+        + (", ".join(f"{p} ({_size(e['size'])})" for p, e in info["files"].items()) or "-"),
+        f"value    {info['value']}",
+        "output   "
+        + (", ".join(info["output"]) + " (gitax show --output)" if info["output"] else "-"),
+        f"timing   started {t.get('started')}, wall {t.get('wall', 0):.3f} s, "
+        f"cpu {t.get('cpu', 0):.3f} s, max rss {t.get('maxrss_kib', 0) // 1024} MiB",
+        f"env      python {env.get('python')} on {env.get('platform')}, gitax {env.get('gitax')}, "
+        f"{env.get('user')}@{env.get('host')}",
+        f"git      {git.get('commit') or 'not in a git repository or no commit'}",
+        f"workdir  {info['workdir'] or 'evicted (rebuilt from the store on use)'}",
+    ]
+    click.echo("\n".join(lines))

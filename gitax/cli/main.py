@@ -1,0 +1,94 @@
+"""The `gitax` command: a lazy group, -C DIR, --version, and the one error boundary."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from gitax import __version__
+from gitax.errors import GitaxError
+
+# Subcommands are imported only when called, so `gitax --version` loads almost nothing.
+COMMANDS = {
+    "init": ("gitax.cli.cmd_init", "init"),
+    "build": ("gitax.cli.cmd_build", "build"),
+    "show": ("gitax.cli.cmd_show", "show"),
+    "methods": ("gitax.cli.cmd_methods", "methods"),
+    "scripts": ("gitax.cli.cmd_methods", "scripts"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands live in their own modules, imported on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+class Context:
+    """What the root group hands every subcommand: where to look for the project."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._project: Any = None
+
+    def project(self) -> Any:
+        """The project at or above -C DIR (or the working directory)."""
+        if self._project is None:
+            from gitax.jobs.project import Project, set_current
+
+            self._project = Project.find(self.directory)
+            set_current(self._project)
+        return self._project
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "directory",
+    default=".",
+    metavar="DIR",
+    help="Run as if gitax was started in DIR.",
+)
+@click.version_option(__version__, "--version", prog_name="gitax", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, directory: str) -> None:
+    """Reproducible, reusable, shareable builds of data projects, inside git."""
+    if not os.path.isdir(directory):
+        raise GitaxError(f"-C {directory}: no such directory")
+    ctx.obj = Context(directory)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every GitaxError becomes one line on stderr and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="gitax", standalone_mode=False)
+    except GitaxError as e:
+        details = getattr(e, "details", "")
+        if details:
+            sys.stderr.write(details if details.endswith("\n") else details + "\n")
+        click.echo(f"gitax: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.Abort:
+        click.echo("gitax: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("gitax: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

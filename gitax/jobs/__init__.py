@@ -1,0 +1,1 @@
+"""Layer 2, jobs: methods, option typing, job keys, manifests, the Job read API, workdirs."""

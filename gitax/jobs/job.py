@@ -1,0 +1,230 @@
+"""The Job read API: open any stored job by id, read its value, files, output and params."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from gitax.errors import GitaxError
+from gitax.jobs.keys import job_id
+from gitax.jobs.manifest import Manifest, check_relpath, parse_manifest, parse_tree
+from gitax.jobs.project import Project, current_project
+from gitax.store.fsutil import atomic_symlink
+from gitax.store.hashing import from_jsonable
+
+ID_RE = re.compile(r"^(?:([A-Za-z_][A-Za-z0-9_]*)-)?([0-9a-f]{4,64})$")
+OUTPUT_DIR = "OUTPUT"
+
+
+class JobNotFound(GitaxError):
+    """No stored job matches an id or prefix, or more than one does."""
+
+
+def resolve_key(project: Project, ref: str) -> str:
+    """The key of the one stored job that `ref` (an id, or a hex prefix of 4+ digits) names."""
+    m = ID_RE.match(ref)
+    if not m:
+        raise JobNotFound(
+            f"{ref!r} is not a job id: write <method>-<hex> or at least 4 hex digits of it"
+        )
+    method, hexpart = m.group(1), m.group(2)
+    keys = project.store.index.keys_with_prefix(hexpart)
+    if method is not None and keys:
+        keys = [k for k in keys if _method_of(project, k) == method]
+    if not keys:
+        raise JobNotFound(f"no stored job {ref!r}; `gitax build` makes jobs")
+    if len(keys) > 1:
+        ids = ", ".join(job_id(_method_of(project, k), k[:16]) for k in keys[:5])
+        raise JobNotFound(f"job id {ref!r} is ambiguous ({ids}...); give more hex digits")
+    return keys[0]
+
+
+def _method_of(project: Project, key: str) -> str:
+    return load_manifest(project, key).method
+
+
+def load_manifest(project: Project, key: str) -> Manifest:
+    """The manifest of the job stored under `key`."""
+    manifest_id = project.store.index.get(key)
+    if manifest_id is None:
+        raise JobNotFound(f"no stored job with key {key}")
+    return parse_manifest(project.store.objects.get_bytes(manifest_id, "manifest"))
+
+
+class Job:
+    """A completed, stored job. `Job('train-3f2a')` opens one; `str(job)` is its id."""
+
+    project: Project
+    key: str
+
+    def __init__(self, ref: str | Job, project: Project | None = None) -> None:
+        self.project = project or (ref.project if isinstance(ref, Job) else current_project())
+        self.key = ref.key if isinstance(ref, Job) else resolve_key(self.project, str(ref))
+        self._manifest: Manifest | None = None
+        self._method: str | None = None
+
+    @classmethod
+    def from_key(
+        cls,
+        project: Project,
+        key: str,
+        manifest: Manifest | None = None,
+        method: str | None = None,
+    ) -> Job:
+        """The job stored under a known key (its manifest is read when first needed)."""
+        job = cls.__new__(cls)
+        job.project, job.key, job._manifest = project, key, manifest
+        job._method = method or (manifest.method if manifest else None)
+        return job
+
+    @property
+    def manifest(self) -> Manifest:
+        """Everything stored about the job (read once)."""
+        if self._manifest is None:
+            self._manifest = load_manifest(self.project, self.key)
+        return self._manifest
+
+    @property
+    def method(self) -> str:
+        """The method's name."""
+        if self._method is None:
+            self._method = self.manifest.method
+        return self._method
+
+    @property
+    def id(self) -> str:
+        """`<method>-<12 hex digits of the key>`."""
+        return job_id(self.method, self.key)
+
+    def __str__(self) -> str:
+        return self.id
+
+    def __repr__(self) -> str:
+        return f"Job({self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Job) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The job's resolved options and input jobs (as ids)."""
+        jobs = {
+            name: [j["id"] for j in ref] if isinstance(ref, list) else (ref and ref["id"])
+            for name, ref in self.manifest.jobs.items()
+        }
+        return {"options": from_jsonable(self.manifest.options), "jobs": jobs}
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The job's resolved options."""
+        return dict(self.params["options"])
+
+    def input_job(self, name: str) -> Job | list[Job] | None:
+        """An input job parameter as Job objects."""
+        ref = self.manifest.jobs[name]
+        if ref is None:
+            return None
+        if isinstance(ref, list):
+            return [Job.from_key(self.project, r["key"]) for r in ref]
+        return Job.from_key(self.project, ref["key"])
+
+    @property
+    def path(self) -> Path:
+        """The job's directory of plain files, materialised from the store if evicted."""
+        return materialise(self)
+
+    def files(self) -> list[str]:
+        """The job's registered files, sorted."""
+        tree = self.project.store.objects.get_bytes(self.manifest.files, "tree")
+        return sorted(parse_tree(tree))
+
+    def filename(self, name: str, sliceno: int | None = None) -> str:
+        """The absolute path of one of the job's files."""
+        if sliceno is not None:
+            name = f"{name}.{sliceno}"
+        return str(self.path / check_relpath(name))
+
+    def open(self, name: str, mode: str = "rb", sliceno: int | None = None) -> IO[Any]:
+        """Open one of the job's files for reading."""
+        if any(c in mode for c in "wax+"):
+            raise GitaxError(f"{self.id} is complete and cannot be changed (open {name!r})")
+        return open(self.filename(name, sliceno), mode)
+
+    def load(self, name: str | None = None, sliceno: int | None = None) -> Any:
+        """The job's value (no name), or an unpickled file of the job."""
+        if name is None:
+            if self.manifest.value is None:
+                return None
+            return pickle.loads(self.project.store.objects.get_bytes(self.manifest.value, "blob"))
+        with self.open(name, "rb", sliceno) as fh:
+            return pickle.load(fh)
+
+    def json_load(self, name: str, sliceno: int | None = None) -> Any:
+        """A JSON file of the job, parsed."""
+        with self.open(name, "rb", sliceno) as fh:
+            return json.load(fh)
+
+    def output(self, phase: str | None = None) -> str:
+        """The captured stdout and stderr of the job (one phase, or all in phase order)."""
+        out = self.manifest.output
+        phases = [phase] if phase is not None else list(out)
+        objects = self.project.store.objects
+        return "".join(
+            objects.get_bytes(out[p], "blob").decode("utf-8", errors="replace")
+            for p in phases
+            if p in out
+        )
+
+    def link_result(self, filename: str, name: str | None = None) -> Path:
+        """Make `results/<name>` a link to one of this job's files; return the link."""
+        check_relpath(filename)
+        if filename not in self.files():
+            raise GitaxError(
+                f"{self.id} has no file {filename!r}; it has: {', '.join(self.files()) or 'none'}"
+            )
+        link = self.project.config.results / check_relpath(name or os.path.basename(filename))
+        target = Path(self.filename(filename))
+        atomic_symlink(os.path.relpath(target, link.parent.resolve()), link)
+        return link
+
+
+def materialise(job: Job) -> Path:
+    """The workdir of a job: plain files rebuilt from the store when missing."""
+    store = job.project.store
+    final = store.work / job.id
+    if final.is_dir():
+        return final
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"mat-{job.id}-", dir=store.tmp))
+    try:
+        tree = parse_tree(store.objects.get_bytes(job.manifest.files, "tree"))
+        for rel, entry in tree.items():
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            store.objects.copy_to_file(entry.id, dest, 0o555 if entry.exec else 0o444)
+        if job.manifest.output:
+            (tmp / OUTPUT_DIR).mkdir()
+            for phase, oid in job.manifest.output.items():
+                store.objects.copy_to_file(oid, tmp / OUTPUT_DIR / check_relpath(phase))
+        store.work.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            shutil.rmtree(tmp)  # another process materialised it first
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(tmp)
+        raise
+    return final

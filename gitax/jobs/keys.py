@@ -1,0 +1,41 @@
+"""Job keys: the hash that names a job before it runs (see docs/format.md, "Job keys")."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from gitax.store.hashing import canonical_json
+
+KEY_FORMAT = 1
+KEY_PREFIX = b"gitax-job-key\0"
+ID_HEX = 12
+
+InputKeys = dict[str, "str | list[str] | None"]
+
+
+def key_document(
+    method: str, sources: Iterable[tuple[str, str]], options: dict[str, Any], jobs: InputKeys
+) -> dict[str, Any]:
+    """The structure a job key hashes: everything that can change what a job computes."""
+    return {
+        "format": KEY_FORMAT,
+        "method": method,
+        "sources": dict(sources),
+        "options": options,
+        "jobs": jobs,
+    }
+
+
+def job_key(
+    method: str, sources: Iterable[tuple[str, str]], options: dict[str, Any], jobs: InputKeys
+) -> str:
+    """sha256 over a type prefix and the canonical key document."""
+    doc = key_document(method, sources, options, jobs)
+    return hashlib.sha256(KEY_PREFIX + canonical_json(doc)).hexdigest()
+
+
+def job_id(method: str, key: str) -> str:
+    """The printable name of a job: `<method>-<first 12 hex digits of its key>`."""
+    return f"{method}-{key[:ID_HEX]}"

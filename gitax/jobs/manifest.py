@@ -1,0 +1,124 @@
+"""Job manifests and file trees: canonical JSON objects, each a format/parse pair."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gitax.errors import GitaxError
+from gitax.store.hashing import canonical_json, is_object_id
+
+MANIFEST_FORMAT = 1
+TREE_FORMAT = 1
+
+
+class ManifestError(GitaxError):
+    """A manifest or tree is malformed."""
+
+
+def check_relpath(path: str) -> str:
+    """Refuse a stored path that could leave its job directory or is otherwise hostile."""
+    bad = (
+        not path
+        or path.startswith("/")
+        or "\\" in path
+        or any(c in path for c in "\0\n\r")
+        or any(part in ("", ".", "..") for part in path.split("/"))
+    )
+    if bad:
+        raise ManifestError(f"unsafe path in a job: {path!r}")
+    return path
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a job."""
+
+    id: str
+    size: int
+    exec: bool = False
+
+
+def format_tree(entries: dict[str, TreeEntry]) -> bytes:
+    """A tree object's content."""
+    for path, entry in entries.items():
+        check_relpath(path)
+        if not is_object_id(entry.id):
+            raise ValueError(f"bad object id for {path}")
+    files = {p: asdict(e) for p, e in sorted(entries.items())}
+    return canonical_json({"format": TREE_FORMAT, "files": files})
+
+
+def parse_tree(data: bytes) -> dict[str, TreeEntry]:
+    """Parse and check a tree object."""
+    try:
+        doc = json.loads(data)
+        if doc.get("format") != TREE_FORMAT:
+            raise ManifestError(f"tree format {doc.get('format')!r} is not supported")
+        entries = {}
+        for path, e in doc["files"].items():
+            entry = TreeEntry(str(e["id"]), int(e["size"]), bool(e.get("exec", False)))
+            if not is_object_id(entry.id) or entry.size < 0:
+                raise ManifestError(f"bad tree entry for {path!r}")
+            entries[check_relpath(path)] = entry
+        return entries
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ManifestError(f"malformed tree: {e}") from None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything stored about one completed job."""
+
+    key: str
+    method: str
+    id: str
+    options: dict[str, Any]  # JSON form (datetimes tagged)
+    jobs: dict[str, Any]  # name -> {"id", "key"} | [..] | None
+    sources: dict[str, str]  # project-relative path -> blob id
+    files: str  # tree id
+    value: str | None  # blob id of the pickled value
+    output: dict[str, str] = field(default_factory=dict)  # phase -> blob id
+    timing: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    git: dict[str, Any] = field(default_factory=dict)
+
+    def object_ids(self) -> list[str]:
+        """Every object this manifest refers to directly."""
+        ids = [self.files, *self.sources.values(), *self.output.values()]
+        return ids + ([self.value] if self.value else [])
+
+
+_REQUIRED = ("key", "method", "id", "options", "jobs", "sources", "files", "value")
+
+
+def format_manifest(m: Manifest) -> bytes:
+    """A manifest object's content."""
+    doc = {"format": MANIFEST_FORMAT, **asdict(m)}
+    return canonical_json(doc)
+
+
+def parse_manifest(data: bytes) -> Manifest:
+    """Parse and check a manifest object."""
+    try:
+        doc = json.loads(data)
+    except ValueError as e:
+        raise ManifestError(f"malformed manifest: {e}") from None
+    if not isinstance(doc, dict):
+        raise ManifestError("malformed manifest: not an object")
+    if doc.get("format") != MANIFEST_FORMAT:
+        raise ManifestError(f"manifest format {doc.get('format')!r} is not supported")
+    missing = [k for k in _REQUIRED if k not in doc]
+    if missing:
+        raise ManifestError(f"malformed manifest: missing {', '.join(missing)}")
+    refs = [doc["files"], *doc["sources"].values(), *doc.get("output", {}).values()]
+    if doc["value"] is not None:
+        refs.append(doc["value"])
+    if not all(isinstance(r, str) and is_object_id(r) for r in refs):
+        raise ManifestError("malformed manifest: a bad object id")
+    for path in doc["sources"]:
+        check_relpath(path)
+    del doc["format"]
+    known = set(Manifest.__dataclass_fields__)
+    return Manifest(**{k: v for k, v in doc.items() if k in known})

@@ -1,0 +1,207 @@
+"""Finding methods (`a_<name>.py` in the method folders) and reading what they declare."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gitax.config import Config
+from gitax.errors import GitaxError
+from gitax.jobs.declarations import Unsupported, read_declarations
+from gitax.jobs.imports import local_imports
+from gitax.jobs.options import OptionError, check_spec
+from gitax.store.hashing import object_id
+
+METHOD_RE = re.compile(r"^a_([A-Za-z_][A-Za-z0-9_]*)\.py$")
+RESERVED = ("name",)
+
+
+class MethodError(GitaxError):
+    """A method cannot be found, or declares something invalid."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file that joins a job key: its project-relative path, bytes and git-style blob id."""
+
+    relpath: str
+    data: bytes = field(repr=False)
+    blob_id: str
+
+
+@dataclass(frozen=True)
+class Method:
+    """A job script and everything it declares."""
+
+    name: str
+    path: Path
+    description: str
+    options: dict[str, Any]
+    jobs: dict[str, bool]  # input-job parameter -> is it a list of jobs
+    depend_extra: tuple[str, ...]
+    phases: tuple[str, ...]
+    phase_args: dict[str, tuple[str, ...]]
+    sources: tuple[SourceFile, ...]  # the method itself first, then depend_extra, then imports
+
+    @property
+    def folder(self) -> Path:
+        """The method's folder, which is on sys.path while it runs."""
+        return self.path.parent
+
+    @property
+    def summary(self) -> str:
+        """The first line of the description."""
+        return self.description.strip().split("\n", 1)[0] if self.description else ""
+
+
+def _relpath(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def _read_source(path: Path, root: Path) -> SourceFile:
+    data = path.read_bytes()
+    return SourceFile(_relpath(path, root), data, object_id("blob", data))
+
+
+def _parse_jobs(where: str, value: Any) -> dict[str, bool]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (tuple, list)):
+        raise MethodError(f"{where}: `jobs` must be a tuple of names, not {value!r}")
+    jobs: dict[str, bool] = {}
+    for item in value:
+        if isinstance(item, str) and item.isidentifier():
+            jobs[item] = False
+        elif isinstance(item, list) and len(item) == 1 and isinstance(item[0], str):
+            jobs[item[0]] = True
+        else:
+            raise MethodError(
+                f"{where}: `jobs` entries are names, or ['name'] for a list of jobs; not {item!r}"
+            )
+    return jobs
+
+
+class Methods:
+    """The methods of a project, found once and loaded on demand (one per build)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._loaded: dict[str, Method] = {}
+        self._where: dict[str, Path] | None = None
+
+    def locations(self) -> dict[str, Path]:
+        """Every method name and its file; a name in two folders is an error naming both."""
+        if self._where is None:
+            where: dict[str, Path] = {}
+            for folder in self.config.methods:
+                try:
+                    names = sorted(os.listdir(folder))
+                except FileNotFoundError:
+                    continue
+                for fname in names:
+                    m = METHOD_RE.match(fname)
+                    if not m:
+                        continue
+                    if m.group(1) in where:
+                        raise MethodError(
+                            f"method {m.group(1)!r} is defined twice: {where[m.group(1)]} and "
+                            f"{folder / fname}; rename or remove one"
+                        )
+                    where[m.group(1)] = folder / fname
+            self._where = where
+        return self._where
+
+    def get(self, name: str) -> Method:
+        """The method called `name`, loaded and checked."""
+        if name not in self._loaded:
+            where = self.locations()
+            if name not in where:
+                folders = ", ".join(_relpath(f, self.config.root) for f in self.config.methods)
+                known = ", ".join(sorted(where)) or "none"
+                raise MethodError(
+                    f"no method {name!r}: no a_{name}.py in {folders} (known methods: {known})"
+                )
+            self._loaded[name] = self._load(name, where[name])
+        return self._loaded[name]
+
+    def _load(self, name: str, path: Path) -> Method:
+        root = self.config.root
+        where = _relpath(path, root)
+        own = _read_source(path, root)
+        try:
+            tree = ast.parse(own.data, filename=str(path))
+        except SyntaxError as e:
+            raise MethodError(f"{where}:{e.lineno}: syntax error: {e.msg}") from None
+        try:
+            decl = read_declarations(tree)
+        except Unsupported as e:
+            raise MethodError(
+                f"{where}:{e.lineno}: cannot read the declaration `{e}` without running the "
+                "method; write declarations with literals, dict(...) and types"
+            ) from None
+        values = decl.values
+        if values.get("datasets"):
+            raise MethodError(f"{where}: `datasets` are not supported yet; pass jobs instead")
+        options = values.get("options", {})
+        if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
+            raise MethodError(f"{where}: `options` must be a dict of names, not {options!r}")
+        try:
+            for opt, spec in options.items():
+                check_spec(name, opt, spec)
+        except OptionError as e:
+            raise MethodError(f"{where}: {e}") from None
+        jobs = _parse_jobs(where, values.get("jobs", ()))
+        for param in (*options, *jobs):
+            if param in RESERVED:
+                raise MethodError(f"{where}: {param!r} is reserved and cannot be a parameter")
+        both = sorted(set(options) & set(jobs))
+        if both:
+            raise MethodError(f"{where}: {both[0]!r} is declared both in options and in jobs")
+        if not decl.phases:
+            raise MethodError(f"{where}: defines none of prepare(), analysis(), synthesis()")
+        for phase in decl.phases:
+            if phase != "synthesis":
+                raise MethodError(
+                    f"{where}: {phase}() is not supported yet; put the work in synthesis(job)"
+                )
+        extra = values.get("depend_extra", ())
+        if isinstance(extra, str):
+            extra = (extra,)
+        if not isinstance(extra, (tuple, list)) or not all(isinstance(e, str) for e in extra):
+            raise MethodError(f"{where}: `depend_extra` must be a tuple of paths, not {extra!r}")
+        sources = [own]
+        seen = {own.relpath}
+        for rel in extra:
+            extra_path = (path.parent / rel).resolve()
+            if not extra_path.is_relative_to(root.resolve()):
+                raise MethodError(f"{where}: depend_extra {rel!r} is outside the project")
+            if not extra_path.is_file():
+                raise MethodError(f"{where}: depend_extra {rel!r} does not exist ({extra_path})")
+            src = _read_source(extra_path, root)
+            if src.relpath not in seen:
+                seen.add(src.relpath)
+                sources.append(src)
+        imports = local_imports(
+            path, tree, [path.parent, root], root.resolve(), exclude=[self.config.store]
+        )
+        for imp in imports:
+            src = _read_source(imp, root)
+            if src.relpath not in seen:
+                seen.add(src.relpath)
+                sources.append(src)
+        description = values.get("description", "")
+        return Method(
+            name=name,
+            path=path,
+            description=description if isinstance(description, str) else str(description),
+            options=options,
+            jobs=jobs,
+            depend_extra=tuple(extra),
+            phases=decl.phases,
+            phase_args=decl.phase_args,
+            sources=tuple(sources),
+        )

@@ -1,0 +1,141 @@
+"""Option typing the exax way: declared defaults and types -> canonical, typed values."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from gitax.errors import GitaxError
+from gitax.store.hashing import TAG
+
+SCALAR_TYPES: tuple[type, ...] = (
+    bool,
+    int,
+    float,
+    str,
+    list,
+    dict,
+    datetime.datetime,
+    datetime.date,
+    datetime.time,
+)
+
+
+class OptionError(GitaxError):
+    """An option given to a method is unknown, of the wrong type, or not a valid value."""
+
+
+def _type_name(t: Any) -> str:
+    return t.__name__ if isinstance(t, type) else type(t).__name__
+
+
+def check_plain(method: str, name: str, value: Any) -> Any:
+    """Any valid option value (JSON-like, dates and times); tuples become lists."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [check_plain(method, name, v) for v in value]
+    if isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, str):
+                raise OptionError(
+                    f"{method}: option {name!r}: dict keys must be str, not {_type_name(k)}"
+                )
+        if TAG in value:
+            raise OptionError(f"{method}: option {name!r}: the key {TAG!r} is reserved")
+        return {k: check_plain(method, name, v) for k, v in value.items()}
+    raise OptionError(
+        f"{method}: option {name!r}: {_type_name(value)} is not a valid option value "
+        "(use None, bool, int, float, str, list, dict, date, datetime or time)"
+    )
+
+
+def coerce(method: str, name: str, want: type, value: Any) -> Any:
+    """`value` as type `want`, or an OptionError naming the option and both types."""
+
+    def wrong() -> OptionError:
+        return OptionError(
+            f"{method}: option {name!r} must be {want.__name__}, not {_type_name(value)} "
+            f"({value!r})"
+        )
+
+    if want is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise wrong()
+        return float(value)  # an int is a valid float, and 1 and 1.0 must key the same
+    if want is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong()
+        return value
+    if want is list:
+        if not isinstance(value, (list, tuple)):
+            raise wrong()
+        return check_plain(method, name, value)
+    if want is datetime.datetime or want is datetime.date or want is datetime.time:
+        if isinstance(value, str):
+            try:
+                return want.fromisoformat(value)  # type: ignore[attr-defined]
+            except ValueError:
+                raise wrong() from None
+        if want is datetime.date and isinstance(value, datetime.datetime):
+            raise wrong()
+        if not isinstance(value, want):
+            raise wrong()
+        return value
+    if not isinstance(value, want):
+        raise wrong()
+    return check_plain(method, name, value)
+
+
+def check_spec(method: str, name: str, spec: Any) -> None:
+    """Refuse a declaration that is neither a valid type nor a valid default value."""
+    if isinstance(spec, type):
+        if spec not in SCALAR_TYPES:
+            raise OptionError(
+                f"{method}: option {name!r} declares unsupported type {spec.__name__}"
+            )
+        return
+    if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], type):
+        check_spec(method, name, spec[0])
+        return
+    check_plain(method, name, spec)
+
+
+def resolve_one(method: str, name: str, spec: Any, given: Any, is_given: bool) -> Any:
+    """The value of one option: the given one typed by the spec, or the default."""
+    if isinstance(spec, type):
+        # A type alone: required type, None when not given.
+        return None if not is_given or given is None else coerce(method, name, spec, given)
+    if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], type):
+        # [T]: a list of T, empty when not given.
+        if not is_given or given is None:
+            return []
+        items = coerce(method, name, list, given)
+        return [coerce(method, f"{name}[{i}]", spec[0], v) for i, v in enumerate(items)]
+    if spec is None:
+        # No default and no type: any valid value, None when not given.
+        return check_plain(method, name, given) if is_given else None
+    if not is_given:
+        return check_plain(method, name, spec)
+    if given is None:
+        raise OptionError(
+            f"{method}: option {name!r} must be {_type_name(spec)}, not None "
+            f"(leave it out to get the default {spec!r})"
+        )
+    if isinstance(spec, tuple):
+        return coerce(method, name, list, given)
+    return coerce(method, name, type(spec), given)
+
+
+def resolve_options(method: str, specs: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Every declared option with a value: given ones typed, the rest defaulted."""
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        valid = ", ".join(sorted(specs)) or "none"
+        raise OptionError(f"{method}: unknown option {unknown[0]!r}; valid options: {valid}")
+    return {
+        name: resolve_one(method, name, spec, given.get(name), name in given)
+        for name, spec in specs.items()
+    }

@@ -1,0 +1,117 @@
+"""A project: its config, its store and its methods; `gitax init`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitax.config import CONFIG_FILE, Config, load_config
+from gitax.errors import GitaxError
+from gitax.jobs.methods import Methods
+from gitax.store.fsutil import atomic_write
+from gitax.store.store import Store
+
+
+class Project:
+    """One gitax project; the store is opened (and created) on first use."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.methods = Methods(config)
+        self._store: Store | None = None
+
+    @classmethod
+    def find(cls, start: str | os.PathLike[str] = ".") -> Project:
+        """The project at or above `start`."""
+        return cls(load_config(start))
+
+    @property
+    def root(self) -> Path:
+        """The folder holding gitax.toml."""
+        return self.config.root
+
+    @property
+    def store(self) -> Store:
+        """The object store, created if it does not exist yet."""
+        if self._store is None:
+            self._store = Store.open(self.config.store)
+        return self._store
+
+
+_current: Project | None = None
+
+
+def set_current(project: Project | None) -> None:
+    """Make `project` the one `Job('…')` resolves in (set by builds and running jobs)."""
+    global _current
+    _current = project
+
+
+def current_project() -> Project:
+    """The project of the running build or job, else the one around the working directory."""
+    global _current
+    if _current is None:
+        _current = Project.find(".")
+    return _current
+
+
+DEFAULT_CONFIG = """\
+# gitax project settings (see "Configuration" in the gitax README)
+[gitax]
+methods = ["methods"]   # folders holding job scripts a_<name>.py
+input = "data"          # job.input_filename() resolves here
+results = "results"     # job.link_result() links here
+store = ".gitax"        # object store; may be an absolute path shared by many projects
+# slices = 4            # processes for analysis(); default: the number of CPUs
+"""
+
+GITIGNORE_LINES = ("/.gitax/", "/results/")
+
+
+@dataclass
+class InitReport:
+    """What `gitax init` created and what it found already there."""
+
+    root: Path
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def init_project(directory: str | os.PathLike[str]) -> InitReport:
+    """Make a project in `directory`, keeping every file already there."""
+    root = Path(directory).resolve()
+    if not root.is_dir():
+        raise GitaxError(f"{directory}: no such directory")
+    report = InitReport(root)
+    cfg = root / CONFIG_FILE
+    if cfg.exists():
+        report.kept.append(CONFIG_FILE)
+    else:
+        atomic_write(cfg, DEFAULT_CONFIG.encode())
+        report.created.append(CONFIG_FILE)
+    config = load_config(root)
+    for folder in (*config.methods, config.input):
+        rel = os.path.relpath(folder, root)
+        if folder.is_dir():
+            report.kept.append(rel + "/")
+        else:
+            folder.mkdir(parents=True)
+            report.created.append(rel + "/")
+    store_existed = (config.store / "format").exists()
+    Store.open(config.store)
+    (report.kept if store_existed else report.created).append(os.path.relpath(config.store, root))
+    ignore = root / ".gitignore"
+    old = ignore.read_text() if ignore.exists() else ""
+    have = set(old.splitlines())
+    wanted = [line for line in GITIGNORE_LINES if line not in have]
+    if config.store.resolve().is_relative_to(root) and "/.gitax/" in wanted:
+        rel = "/" + config.store.resolve().relative_to(root).as_posix() + "/"
+        wanted = [rel if line == "/.gitax/" else line for line in wanted if rel not in have]
+    elif not config.store.resolve().is_relative_to(root):
+        wanted = [line for line in wanted if line != "/.gitax/"]
+    if wanted:
+        sep = "" if not old or old.endswith("\n") else "\n"
+        atomic_write(ignore, (old + sep + "\n".join(wanted) + "\n").encode())
+        report.created.append(".gitignore lines: " + " ".join(wanted))
+    return report

@@ -1,0 +1,151 @@
+"""The `job` object a running method receives, and the dot-accessible parameter dicts."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import pickle
+from pathlib import Path
+from typing import IO, Any
+
+from gitax.errors import GitaxError
+from gitax.jobs.job import OUTPUT_DIR
+from gitax.jobs.keys import job_id
+from gitax.jobs.manifest import check_relpath
+from gitax.jobs.project import Project
+
+
+class DotDict(dict[str, Any]):
+    """A dict whose keys also read as attributes: `options.filename`."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no parameter {name!r}; have: {', '.join(self)}") from None
+
+
+class CurrentJob:
+    """The job being run: where its files go and what gets registered."""
+
+    def __init__(self, project: Project, method: str, key: str, path: Path, params: Any) -> None:
+        self.project, self.method, self.key, self.path = project, method, key, path
+        self.params = params
+        self.explicit: set[str] = set()  # registered with register_file(s)
+        self.written: set[str] = set()  # written through the job API
+        self.temp: set[str] = set()
+        self.auto = True
+
+    @property
+    def id(self) -> str:
+        """The id this job will be stored under."""
+        return job_id(self.method, self.key)
+
+    def __str__(self) -> str:
+        return self.id
+
+    def filename(self, name: str, sliceno: int | None = None) -> str:
+        """The absolute path of a file of this job."""
+        if sliceno is not None:
+            name = f"{name}.{sliceno}"
+        return str(self.path / check_relpath(name))
+
+    def _rel(self, name: str, sliceno: int | None) -> str:
+        return name if sliceno is None else f"{name}.{sliceno}"
+
+    def open(
+        self, name: str, mode: str = "rb", sliceno: int | None = None, temp: bool = False
+    ) -> IO[Any]:
+        """Open a file of this job; a file opened for writing is registered (or temp)."""
+        path = self.filename(name, sliceno)
+        if any(c in mode for c in "wax+"):
+            self._track(self._rel(name, sliceno), temp)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, mode)
+
+    def _track(self, rel: str, temp: bool) -> None:
+        (self.temp if temp else self.written).add(rel)
+
+    def save(self, obj: Any, name: str, sliceno: int | None = None, temp: bool = False) -> str:
+        """Pickle `obj` into a file of this job; return its path."""
+        with self.open(name, "wb", sliceno, temp) as fh:
+            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return self.filename(name, sliceno)
+
+    def load(self, name: str, sliceno: int | None = None) -> Any:
+        """Unpickle a file this job saved."""
+        with self.open(name, "rb", sliceno) as fh:
+            return pickle.load(fh)
+
+    def json_save(self, obj: Any, name: str, sliceno: int | None = None, temp: bool = False) -> str:
+        """Write `obj` as JSON into a file of this job; return its path."""
+        with self.open(name, "w", sliceno, temp) as fh:
+            json.dump(obj, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+        return self.filename(name, sliceno)
+
+    def json_load(self, name: str, sliceno: int | None = None) -> Any:
+        """Read a JSON file of this job."""
+        with self.open(name, "r", sliceno) as fh:
+            return json.load(fh)
+
+    def register_file(self, name: str) -> None:
+        """Keep this file; from now on only registered (and API-written) files are kept."""
+        check_relpath(name)
+        self.auto = False
+        self.explicit.add(name)
+
+    def register_files(self, pattern: str = "*") -> set[str]:
+        """Register every file matching a glob relative to the job directory."""
+        found = set()
+        for dirpath, dirnames, filenames in os.walk(self.path):
+            rel_dir = os.path.relpath(dirpath, self.path)
+            if rel_dir == OUTPUT_DIR:
+                dirnames.clear()
+                continue
+            for f in filenames:
+                rel = f if rel_dir == "." else f"{rel_dir}/{f}"
+                if fnmatch.fnmatchcase(rel, pattern):
+                    found.add(rel)
+        for rel in found:
+            self.register_file(rel)
+        return found
+
+    def files(self) -> list[str]:
+        """The files that would be stored if the job finished now."""
+        return sorted(collect_files(self))
+
+    def input_directory(self) -> str:
+        """The project's input folder ([gitax] input)."""
+        return str(self.project.config.input)
+
+    def input_filename(self, *parts: str) -> str:
+        """A path inside the input folder."""
+        return os.path.join(self.input_directory(), *parts)
+
+    def open_input(self, name: str, mode: str = "rb") -> IO[Any]:
+        """Open a file of the input folder for reading."""
+        if any(c in mode for c in "wax+"):
+            raise GitaxError(f"input files are read-only: open {name!r} with mode 'r' or 'rb'")
+        return open(self.input_filename(name), mode)
+
+    def output(self, phase: str | None = None) -> str:
+        """What this job has printed so far."""
+        out = self.path / OUTPUT_DIR
+        names = [phase] if phase else sorted(os.listdir(out)) if out.is_dir() else []
+        return "".join((out / n).read_text(errors="replace") for n in names if (out / n).exists())
+
+
+def collect_files(job: CurrentJob) -> set[str]:
+    """The files to store: registered and API-written ones, or every top-level file when
+    the job registered nothing itself; temp files unless registered."""
+    if job.auto:
+        chosen = {
+            e.name
+            for e in os.scandir(job.path)
+            if e.is_file(follow_symlinks=False) and e.name != OUTPUT_DIR
+        }
+        chosen |= job.written
+        return chosen - job.temp
+    return job.explicit | (job.written - job.temp)

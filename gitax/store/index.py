@@ -1,0 +1,120 @@
+"""The job index: job key -> manifest object id, answered without opening any object."""
+
+from __future__ import annotations
+
+import abc
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from gitax.errors import GitaxError
+from gitax.store.fsutil import atomic_write
+from gitax.store.hashing import is_object_id
+
+
+class IndexCorrupt(GitaxError):
+    """An index entry does not hold a manifest id."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"job index entry {path} is damaged; run `gitax fsck`")
+
+
+def format_entry(manifest_id: str) -> bytes:
+    """An index file's content: the manifest id and a newline."""
+    if not is_object_id(manifest_id):
+        raise ValueError(f"not an object id: {manifest_id!r}")
+    return manifest_id.encode("ascii") + b"\n"
+
+
+def parse_entry(data: bytes) -> str | None:
+    """The manifest id in an index file, or None if the bytes are not one."""
+    text = data.decode("ascii", errors="replace")
+    if not text.endswith("\n") or not is_object_id(text[:-1]):
+        return None
+    return text[:-1]
+
+
+class JobIndex(abc.ABC):
+    """Which job keys are stored, and the manifest of each."""
+
+    @abc.abstractmethod
+    def get(self, key: str) -> str | None:
+        """The manifest id stored for `key`, or None."""
+
+    @abc.abstractmethod
+    def put(self, key: str, manifest_id: str) -> None:
+        """Record `key` -> `manifest_id` atomically (the manifest must be stored first)."""
+
+    @abc.abstractmethod
+    def keys_with_prefix(self, prefix: str) -> list[str]:
+        """Every stored key starting with `prefix` (at least two hex digits)."""
+
+    @abc.abstractmethod
+    def keys(self) -> Iterator[str]:
+        """Every stored key."""
+
+
+class MemoryJobIndex(JobIndex):
+    """The index in a dict."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        return self._entries.get(key)
+
+    def put(self, key: str, manifest_id: str) -> None:
+        format_entry(manifest_id)
+        self._entries[key] = manifest_id
+
+    def keys_with_prefix(self, prefix: str) -> list[str]:
+        return sorted(k for k in self._entries if k.startswith(prefix))
+
+    def keys(self) -> Iterator[str]:
+        return iter(sorted(self._entries))
+
+
+class DiskJobIndex(JobIndex):
+    """One small file per key, `index/ab/cdef…`, holding the manifest id: one open per lookup."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / key[2:]
+
+    def get(self, key: str) -> str | None:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(200)
+        except FileNotFoundError:
+            return None
+        manifest_id = parse_entry(data)
+        if manifest_id is None:
+            raise IndexCorrupt(str(path))
+        return manifest_id
+
+    def put(self, key: str, manifest_id: str) -> None:
+        if not is_object_id(key):
+            raise ValueError(f"not a job key: {key!r}")
+        atomic_write(self._path(key), format_entry(manifest_id))
+
+    def keys_with_prefix(self, prefix: str) -> list[str]:
+        shard = self.root / prefix[:2]
+        try:
+            names = os.listdir(shard)
+        except FileNotFoundError:
+            return []
+        rest = prefix[2:]
+        return sorted(prefix[:2] + n for n in names if n.startswith(rest) and not n.startswith("."))
+
+    def keys(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for shard in sorted(os.listdir(self.root)):
+            if len(shard) == 2:
+                for name in sorted(os.listdir(self.root / shard)):
+                    if is_object_id(shard + name):
+                        yield shard + name

@@ -1,0 +1,137 @@
+"""Object framing: the header line, compression choice, and streaming encode/decode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import zstandard
+
+from gitax.errors import GitaxError
+from gitax.store.hashing import object_hasher
+
+OBJECT_FORMAT = 1
+OBJECT_TYPES = ("blob", "tree", "manifest")
+CHUNK = 1 << 20
+ZSTD_LEVEL = 3
+# Compressing data that does not shrink costs time and saves nothing: a sample that
+# keeps more than this fraction of its size is stored raw.
+INCOMPRESSIBLE = 0.95
+
+
+class ObjectError(GitaxError):
+    """An object is missing, corrupt or of the wrong type."""
+
+
+class ObjectMissing(ObjectError):
+    """The store has no object with this id."""
+
+    def __init__(self, oid: str) -> None:
+        self.oid = oid
+        super().__init__(f"object {oid} is not in the store")
+
+
+class ObjectCorrupt(ObjectError):
+    """An object's bytes do not hash to its id, or cannot be decoded."""
+
+    def __init__(self, oid: str, where: str, reason: str) -> None:
+        self.oid, self.where, self.reason = oid, where, reason
+        super().__init__(f"object {oid} is corrupt ({reason}): {where}; run `gitax fsck`")
+
+
+class WrongType(ObjectError):
+    """An object was read as one type but is another."""
+
+    def __init__(self, oid: str, expected: str, got: str) -> None:
+        self.oid, self.expected, self.got = oid, expected, got
+        super().__init__(f"object {oid} is a {got}, not a {expected}")
+
+
+@dataclass(frozen=True)
+class Header:
+    """The first line of every stored object file."""
+
+    obj_type: str
+    encoding: str  # "zstd" or "raw"
+
+
+def format_header(header: Header) -> bytes:
+    """b'gitax-object 1 <type> <encoding>\\n'."""
+    return f"gitax-object {OBJECT_FORMAT} {header.obj_type} {header.encoding}\n".encode("ascii")
+
+
+def parse_header(line: bytes) -> Header:
+    """Parse a header line, refusing unknown versions, types and encodings."""
+    parts = line.rstrip(b"\n").split(b" ")
+    if len(parts) != 4 or parts[0] != b"gitax-object" or not line.endswith(b"\n"):
+        raise ValueError("not a gitax object header")
+    if parts[1] != str(OBJECT_FORMAT).encode():
+        raise ValueError(f"object format {parts[1].decode(errors='replace')} is not supported")
+    obj_type, encoding = parts[2].decode("ascii"), parts[3].decode("ascii")
+    if obj_type not in OBJECT_TYPES:
+        raise ValueError(f"unknown object type {obj_type!r}")
+    if encoding not in ("zstd", "raw"):
+        raise ValueError(f"unknown encoding {encoding!r}")
+    return Header(obj_type, encoding)
+
+
+def choose_encoding(sample: bytes) -> str:
+    """zstd unless a compressed sample is barely smaller than the sample."""
+    if len(sample) < 4096:
+        return "zstd"
+    packed = zstandard.ZstdCompressor(level=1).compress(sample[:CHUNK])
+    return "raw" if len(packed) > INCOMPRESSIBLE * min(len(sample), CHUNK) else "zstd"
+
+
+def encode(obj_type: str, chunks: Iterable[bytes], out: IO[bytes]) -> tuple[str, int]:
+    """Write the stored form of an object to `out`; return (id, content size)."""
+    hasher = object_hasher(obj_type)
+    it = iter(chunks)
+    first = b""
+    for first in it:
+        if first:
+            break
+    encoding = choose_encoding(first)
+    out.write(format_header(Header(obj_type, encoding)))
+    size = 0
+    comp = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj() if encoding == "zstd" else None
+    for chunk in _chain(first, it):
+        hasher.update(chunk)
+        size += len(chunk)
+        out.write(comp.compress(chunk) if comp else chunk)
+    if comp:
+        out.write(comp.flush())
+    return hasher.hexdigest(), size
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def decode(oid: str, where: str, fh: IO[bytes]) -> Iterator[tuple[Header, bytes]]:
+    """Yield (header, chunk) pairs of an object's content; raise ObjectCorrupt at the end
+    if the content does not hash to `oid`, so no caller can finish with bad bytes."""
+    try:
+        header = parse_header(fh.readline(80))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ObjectCorrupt(oid, where, str(e)) from None
+    hasher = object_hasher(header.obj_type)
+    try:
+        if header.encoding == "zstd":
+            reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(fh)  # type: ignore[assignment]
+        else:
+            reader = fh
+        while True:
+            chunk = reader.read(CHUNK)
+            if not chunk:
+                break
+            hasher.update(chunk)
+            yield header, chunk
+    except zstandard.ZstdError as e:
+        raise ObjectCorrupt(oid, where, f"cannot decompress: {e}") from None
+    if hasher.hexdigest() != oid:
+        raise ObjectCorrupt(oid, where, f"content hashes to {hasher.hexdigest()}")
+    yield header, b""

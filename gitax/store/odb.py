@@ -1,0 +1,172 @@
+"""The object database: put, get, has, list — one interface, a memory and a disk store."""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from gitax.store.fsutil import fsync_dir
+from gitax.store.hashing import is_object_id, object_id
+from gitax.store.objects import (
+    CHUNK,
+    ObjectMissing,
+    WrongType,
+    decode,
+    encode,
+)
+
+
+def file_chunks(path: str | os.PathLike[str]) -> Iterator[bytes]:
+    """Read a file in CHUNK-sized pieces so large files never sit in memory whole."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+class ObjectDB(abc.ABC):
+    """Content-addressed, immutable objects; writing one that exists is a no-op."""
+
+    @abc.abstractmethod
+    def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
+        """Store an object from a stream of chunks; return its id."""
+
+    @abc.abstractmethod
+    def read_chunks(self, oid: str, expect: str | None = None) -> Iterator[bytes]:
+        """Yield an object's content; the hash is checked before the last chunk returns."""
+
+    @abc.abstractmethod
+    def has(self, oid: str) -> bool:
+        """Is the object stored?"""
+
+    @abc.abstractmethod
+    def ids(self) -> Iterator[str]:
+        """Every stored object id, in no particular order."""
+
+    def put_bytes(self, obj_type: str, data: bytes) -> str:
+        """Store a small object held in memory; return its id."""
+        return self.put_stream(obj_type, [data])
+
+    def put_file(self, obj_type: str, path: str | os.PathLike[str]) -> str:
+        """Store a file's content, streamed; return its id."""
+        return self.put_stream(obj_type, file_chunks(path))
+
+    def get_bytes(self, oid: str, expect: str | None = None) -> bytes:
+        """An object's whole content, verified."""
+        return b"".join(self.read_chunks(oid, expect))
+
+    def copy_to_file(self, oid: str, dest: str | os.PathLike[str], mode: int = 0o444) -> None:
+        """Write an object's content to `dest`; `dest` appears only once verified."""
+        target = Path(dest)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in self.read_chunks(oid, "blob"):
+                    fh.write(chunk)
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+
+class MemoryObjectDB(ObjectDB):
+    """Objects in a dict: for tests and as the reference behaviour."""
+
+    def __init__(self) -> None:
+        self._objects: dict[str, tuple[str, bytes]] = {}
+
+    def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
+        data = b"".join(chunks)
+        oid = object_id(obj_type, data)
+        self._objects.setdefault(oid, (obj_type, data))
+        return oid
+
+    def read_chunks(self, oid: str, expect: str | None = None) -> Iterator[bytes]:
+        try:
+            obj_type, data = self._objects[oid]
+        except KeyError:
+            raise ObjectMissing(oid) from None
+        if expect and obj_type != expect:
+            raise WrongType(oid, expect, obj_type)
+        for i in range(0, len(data), CHUNK):
+            yield data[i : i + CHUNK]
+
+    def has(self, oid: str) -> bool:
+        return oid in self._objects
+
+    def ids(self) -> Iterator[str]:
+        return iter(list(self._objects))
+
+
+class DiskObjectDB(ObjectDB):
+    """Objects as files `objects/ab/cdef…` under a root, each a header and a zstd/raw body."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+        self.tmp = self.root / "tmp"
+
+    def path(self, oid: str) -> Path:
+        """Where an object lives (whether or not it exists)."""
+        return self.objects / oid[:2] / oid[2:]
+
+    def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="obj-", dir=self.tmp)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                oid, _ = encode(obj_type, chunks, fh)
+                target = self.path(oid)
+                if target.exists():
+                    # Refresh the mtime so a concurrent gc sees the object as fresh.
+                    os.utime(target)
+                    os.unlink(tmp)
+                    return oid
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o444)
+            target.parent.mkdir(exist_ok=True, parents=True)
+            os.replace(tmp, target)
+            fsync_dir(target.parent)
+            return oid
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def read_chunks(self, oid: str, expect: str | None = None) -> Iterator[bytes]:
+        path = self.path(oid)
+        try:
+            fh = open(path, "rb")
+        except FileNotFoundError:
+            raise ObjectMissing(oid) from None
+        with fh:
+            for header, chunk in decode(oid, str(path), fh):
+                if expect and header.obj_type != expect:
+                    raise WrongType(oid, expect, header.obj_type)
+                if chunk:
+                    yield chunk
+
+    def has(self, oid: str) -> bool:
+        return self.path(oid).exists()
+
+    def ids(self) -> Iterator[str]:
+        if not self.objects.is_dir():
+            return
+        for shard in sorted(os.listdir(self.objects)):
+            if len(shard) != 2:
+                continue
+            for rest in os.listdir(self.objects / shard):
+                if is_object_id(shard + rest):
+                    yield shard + rest
+
+
+def read_all(db: ObjectDB, oid: str, expect: str | None = None) -> io.BytesIO:
+    """An object's content as a file-like object (for small objects)."""
+    return io.BytesIO(db.get_bytes(oid, expect))

@@ -1,0 +1,71 @@
+"""A store directory: its format version, object database, job index and work areas."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitax.errors import GitaxError
+from gitax.store.fsutil import atomic_write
+from gitax.store.index import DiskJobIndex
+from gitax.store.odb import DiskObjectDB
+
+STORE_FORMAT = 1
+FORMAT_FILE = "format"
+
+
+class StoreError(GitaxError):
+    """The store cannot be opened or created."""
+
+
+def format_store_version(version: int) -> bytes:
+    """The content of a store's `format` file."""
+    return f"gitax-store {version}\n".encode("ascii")
+
+
+def parse_store_version(data: bytes) -> int:
+    """The version in a store's `format` file."""
+    parts = data.decode("ascii", errors="replace").split()
+    if len(parts) != 2 or parts[0] != "gitax-store" or not parts[1].isdigit():
+        raise ValueError("not a gitax store format file")
+    return int(parts[1])
+
+
+class Store:
+    """The on-disk store: `objects/`, `index/`, `work/` (materialised jobs), `tmp/`, `failed/`."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.objects = DiskObjectDB(self.root)
+        self.index = DiskJobIndex(self.root / "index")
+        self.work = self.root / "work"
+        self.tmp = self.root / "tmp"
+        self.failed = self.root / "failed"
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str], *, create: bool = True) -> Store:
+        """Open a store, creating it if allowed; refuse one of an unknown format version."""
+        store = cls(root)
+        fmt = store.root / FORMAT_FILE
+        try:
+            data = fmt.read_bytes()
+        except FileNotFoundError:
+            if not create:
+                raise StoreError(f"no gitax store at {store.root}; run `gitax init`") from None
+            try:
+                for sub in ("objects", "index", "work", "tmp"):
+                    (store.root / sub).mkdir(parents=True, exist_ok=True)
+                atomic_write(fmt, format_store_version(STORE_FORMAT))
+            except OSError as e:
+                raise StoreError(f"cannot create the store at {store.root}: {e.strerror}") from None
+            return store
+        try:
+            version = parse_store_version(data)
+        except ValueError:
+            raise StoreError(f"{fmt} is not a gitax store format file") from None
+        if version != STORE_FORMAT:
+            raise StoreError(
+                f"store {store.root} has format {version}; this gitax reads format "
+                f"{STORE_FORMAT}: upgrade gitax"
+            )
+        return store
