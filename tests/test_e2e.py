@@ -1,0 +1,71 @@
+"""The example project in a real git repository, driven through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+from conftest import REPO, gitax
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def build(repo: Path) -> dict[str, list[str]]:
+    return json.loads(gitax("build", "--json", cwd=repo).stdout.splitlines()[-1])
+
+
+def methods_of(ids: list[str]) -> list[str]:
+    return [i.rsplit("-", 1)[0] for i in ids]
+
+
+def test_example_in_a_git_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(
+        REPO / "examples" / "cars", repo, ignore=shutil.ignore_patterns(".gitax", "results")
+    )
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "example", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo).strip()
+
+    first = build(repo)
+    assert methods_of(first["built"]) == ["parse", "clean", "train", "plot_data", "plot_train"]
+
+    graph = repo / "results" / "graph.png"
+    data = graph.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (720, 480)
+    assert git("status", "--porcelain", cwd=repo) == ""  # .gitax/ and results/ are ignored
+
+    second = build(repo)
+    assert second == {"built": [], "reused": first["built"]}
+
+    info = json.loads(gitax("show", first["built"][2], "--json", cwd=repo).stdout)
+    assert info["git"] == {"commit": head}
+
+    # Edit one method: exactly it and its downstream jobs run again.
+    method = repo / "methods" / "a_train.py"
+    method.write_text(method.read_text() + "\n# a comment changes the key\n")
+    third = build(repo)
+    assert methods_of(third["built"]) == ["train", "plot_train"]
+    assert methods_of(third["reused"]) == ["parse", "clean", "plot_data"]
+    assert set(third["reused"]) <= set(first["built"])
+    assert graph.resolve().parent.name == third["built"][-1]  # the result follows the new job
+
+    # Edit the shared helper: both plots, and nothing else, run again.
+    helper = repo / "methods" / "plotting.py"
+    helper.write_text(helper.read_text() + "\n# helper edit\n")
+    fourth = build(repo)
+    assert methods_of(fourth["built"]) == ["plot_data", "plot_train"]

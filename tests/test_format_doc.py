@@ -1,0 +1,52 @@
+"""docs/format.md states formats with examples; check each example against the code."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from gitax.jobs.keys import job_key
+from gitax.jobs.manifest import TreeEntry, format_tree
+from gitax.store.hashing import canonical_json, object_id
+from gitax.store.index import format_entry
+from gitax.store.objects import Header, format_header
+from gitax.store.store import STORE_FORMAT, format_store_version
+
+DOC = (Path(__file__).resolve().parent.parent / "docs" / "format.md").read_text()
+
+
+def test_versions_match() -> None:
+    assert f"Store format **{STORE_FORMAT}**" in DOC
+    assert repr(format_store_version(STORE_FORMAT).decode())[1:-1] in DOC
+
+
+def test_object_id_example() -> None:
+    assert object_id("blob", b"hello") in DOC
+
+
+def test_header_example() -> None:
+    line = format_header(Header("blob", "zstd")).decode()
+    assert line.replace("blob", "<type>").replace("zstd", "<encoding>").strip() in DOC
+
+
+def test_tree_example() -> None:
+    tree = format_tree({"model.json": TreeEntry("0" * 64, 123)}).decode()
+    assert tree.replace("0" * 64, "<blob id>") in DOC
+
+
+def test_tag_example() -> None:
+    assert canonical_json(datetime.date(2023, 1, 5)).decode() in DOC
+
+
+def test_key_example() -> None:
+    key = job_key(
+        "train",
+        [("methods/a_train.py", "ab" * 32)],
+        {"lr": 0.5, "when": datetime.date(2023, 1, 5)},
+        {"data": "cd" * 32},
+    )
+    assert key in DOC
+
+
+def test_index_entry_size() -> None:
+    assert f"({len(format_entry('ab' * 32))} bytes)" in DOC
