@@ -74,7 +74,7 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
         methods=tuple(root / m for m in methods),
         input=root / get("input", "data", str),
         results=root / get("results", "results", str),
-        store=root / get("store", ".gitax", str),
+        store=root / Path(get("store", ".gitax", str)).expanduser(),
         slices=slices,
     )
 

@@ -297,3 +297,33 @@ def test_build_script_errors(proj: ProjectDir) -> None:
         run_build(proj.project())
     proj.build_script("def main(urd):\n    pass\n", name="other")
     assert run_build(proj.project(), "other").built == []
+
+
+def test_ambiguous_prefix_lists_the_candidates(chain: ProjectDir) -> None:
+    parse = run_build(chain.project()).built[0]
+    project = chain.project()
+    manifest_id = project.store.index.get(parse.key)
+    assert manifest_id is not None
+    # Two keys sharing a prefix: only the first 4 digits are given, so it is ambiguous.
+    project.store.index.put("abcd" + "0" * 60, manifest_id)
+    project.store.index.put("abcd" + "1" * 60, manifest_id)
+    with pytest.raises(JobNotFound, match=r"'abcd' is ambiguous \(parse-abcd000000000000, "):
+        Job("abcd", project)
+    assert Job("abcd1", project).key == "abcd" + "1" * 60
+
+
+def test_a_later_success_removes_the_kept_failure(proj: ProjectDir) -> None:
+    write(proj.root / "data" / "flag", "fail")
+    proj.method(
+        "flaky",
+        "def synthesis(job):\n"
+        "    if open(job.input_filename('flag')).read() == 'fail':\n"
+        "        raise RuntimeError('flag says fail')\n",
+    )
+    proj.build_script("def main(urd):\n    urd.build('flaky')\n")
+    with pytest.raises(JobFailed) as info:
+        run_build(proj.project())
+    assert info.value.kept.is_dir()
+    write(proj.root / "data" / "flag", "ok")
+    run_build(proj.project())
+    assert not info.value.kept.exists()

@@ -141,3 +141,21 @@ def test_failed_job_shows_traceback_and_where_it_is_kept(proj: ProjectDir) -> No
     assert last.startswith("gitax: error: build.py:2: job boom-")
     assert "failed in synthesis: KeyError: 'missing column'" in last
     assert ".gitax/failed/boom-" in last
+
+
+def test_show_survives_a_value_it_cannot_unpickle(proj: ProjectDir) -> None:
+    proj.method(
+        "custom",
+        "class Point:\n    pass\n\ndef synthesis():\n    return Point()\n",
+    )
+    proj.build_script("def main(urd):\n    urd.build('custom')\n")
+    doc = json.loads(gitax("build", "--json", cwd=proj.root).stdout.splitlines()[-1])
+    out = gitax("show", doc["built"][0], cwd=proj.root).stdout
+    assert "value    <cannot unpickle here: " in out
+
+
+def test_init_ignores_a_configured_store_and_results(tmp_path: Path) -> None:
+    write(tmp_path / "gitax.toml", '[gitax]\nstore = "cache/store"\nresults = "out"\n')
+    write(tmp_path / ".gitignore", "*.pyc")  # no trailing newline: kept intact
+    gitax("init", cwd=tmp_path)
+    assert (tmp_path / ".gitignore").read_text() == "*.pyc\n/cache/store/\n/out/\n"

@@ -58,3 +58,8 @@ def test_root_is_found_upward(tmp_path: Path) -> None:
 def test_missing_project_names_the_path_and_fix(tmp_path: Path) -> None:
     with pytest.raises(ProjectNotFound, match=rf"{tmp_path}.*gitax init"):
         find_root(tmp_path)
+
+
+def test_store_path_expands_home(tmp_path: Path) -> None:
+    cfg = parse_config('[gitax]\nstore = "~/gitax-store"\n', tmp_path)
+    assert cfg.store == Path.home() / "gitax-store"

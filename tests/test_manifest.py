@@ -71,3 +71,37 @@ def test_manifest_round_trip() -> None:
 def test_malformed_manifests_are_refused(data: bytes, message: str) -> None:
     with pytest.raises(ManifestError, match=message):
         parse_manifest(data)
+
+
+def _doc(**changes: object) -> bytes:
+    import json
+
+    doc = {
+        "format": 1,
+        "key": "cd" * 32,
+        "method": "train",
+        "id": "train-cdcdcdcdcdcd",
+        "options": {},
+        "jobs": {},
+        "sources": {},
+        "files": OID,
+        "value": None,
+    }
+    doc.update(changes)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"method": "../evil", "id": "../evil-cdcdcdcdcdcd"}, "bad method"),
+        ({"key": "zz"}, "bad method .* or key"),
+        ({"id": "other-cdcdcdcdcdcd"}, "does not match its key"),
+        ({"files": "not-an-id"}, "bad object id"),
+        ({"sources": {"../x.py": OID}}, "unsafe path"),
+    ],
+)
+def test_hostile_manifests_are_refused(changes: dict, message: str) -> None:
+    assert parse_manifest(_doc()).method == "train"
+    with pytest.raises(ManifestError, match=message):
+        parse_manifest(_doc(**changes))

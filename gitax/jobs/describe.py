@@ -16,9 +16,14 @@ def describe_job(job: Job) -> dict[str, Any]:
     objects = job.project.store.objects
     tree = parse_tree(objects.get_bytes(m.files, "tree"))
     workdir = job.project.store.work / job.id
-    value = job.load()
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlist, short.maxdict = 200, 200, 10, 10
+    try:
+        value: Any = job.load()
+        value_text, value_type = short.repr(value), type(value).__name__
+    except Exception as e:
+        # A value whose class lives in a method module cannot be unpickled here; say so.
+        value_text, value_type = f"<cannot unpickle here: {type(e).__name__}: {e}>", "unknown"
     return {
         "id": job.id,
         "key": job.key,
@@ -27,8 +32,8 @@ def describe_job(job: Job) -> dict[str, Any]:
         "jobs": m.jobs,
         "sources": m.sources,
         "files": {path: asdict(e) for path, e in sorted(tree.items())},
-        "value": short.repr(value),
-        "value_type": type(value).__name__,
+        "value": value_text,
+        "value_type": value_type,
         "output": m.output,
         "timing": m.timing,
         "env": m.env,

@@ -41,8 +41,9 @@ def resolve_key(project: Project, ref: str) -> str:
     if not keys:
         raise JobNotFound(f"no stored job {ref!r}; `gitax build` makes jobs")
     if len(keys) > 1:
-        ids = ", ".join(job_id(_method_of(project, k), k[:16]) for k in keys[:5])
-        raise JobNotFound(f"job id {ref!r} is ambiguous ({ids}...); give more hex digits")
+        ids = ", ".join(f"{_method_of(project, k)}-{k[:16]}" for k in keys[:5])
+        more = ", ..." if len(keys) > 5 else ""
+        raise JobNotFound(f"job id {ref!r} is ambiguous ({ids}{more}); give more hex digits")
     return keys[0]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from gitax.errors import GitaxError
 from gitax.store.hashing import canonical_json, is_object_id
 
 MANIFEST_FORMAT = 1
+METHOD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TREE_FORMAT = 1
 
 
@@ -119,6 +121,11 @@ def parse_manifest(data: bytes) -> Manifest:
         raise ManifestError("malformed manifest: a bad object id")
     for path in doc["sources"]:
         check_relpath(path)
+    method, key = doc["method"], doc["key"]
+    if not (isinstance(method, str) and METHOD_NAME.match(method) and is_object_id(key)):
+        raise ManifestError(f"malformed manifest: bad method {method!r} or key {key!r}")
+    if doc["id"] != f"{method}-{key[:12]}":
+        raise ManifestError(f"malformed manifest: id {doc['id']!r} does not match its key")
     del doc["format"]
     known = set(Manifest.__dataclass_fields__)
     return Manifest(**{k: v for k, v in doc.items() if k in known})

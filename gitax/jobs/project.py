@@ -66,8 +66,6 @@ store = ".gitax"        # object store; may be an absolute path shared by many p
 # slices = 4            # processes for analysis(); default: the number of CPUs
 """
 
-GITIGNORE_LINES = ("/.gitax/", "/results/")
-
 
 @dataclass
 class InitReport:
@@ -104,12 +102,12 @@ def init_project(directory: str | os.PathLike[str]) -> InitReport:
     ignore = root / ".gitignore"
     old = ignore.read_text() if ignore.exists() else ""
     have = set(old.splitlines())
-    wanted = [line for line in GITIGNORE_LINES if line not in have]
-    if config.store.resolve().is_relative_to(root) and "/.gitax/" in wanted:
-        rel = "/" + config.store.resolve().relative_to(root).as_posix() + "/"
-        wanted = [rel if line == "/.gitax/" else line for line in wanted if rel not in have]
-    elif not config.store.resolve().is_relative_to(root):
-        wanted = [line for line in wanted if line != "/.gitax/"]
+    # Ignore the store and results/ when they live inside the project.
+    inside = [
+        p.resolve() for p in (config.store, config.results) if p.resolve().is_relative_to(root)
+    ]
+    wanted = ["/" + p.relative_to(root).as_posix() + "/" for p in inside]
+    wanted = [line for line in wanted if line not in have]
     if wanted:
         sep = "" if not old or old.endswith("\n") else "\n"
         atomic_write(ignore, (old + sep + "\n".join(wanted) + "\n").encode())

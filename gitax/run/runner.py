@@ -246,6 +246,7 @@ def run_job(
     }
     job = _ingest(project, spec, jobdir, ctl, timing, provenance() if provenance else {})
     shutil.rmtree(rundir, ignore_errors=True)
+    shutil.rmtree(store.failed / spec.id, ignore_errors=True)  # an older failure is moot
     return job
 
 
