@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from typing import Any
 
@@ -70,8 +71,14 @@ def cli(ctx: click.Context, directory: str) -> None:
     ctx.obj = Context(directory)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every GitaxError becomes one line on stderr and a non-zero exit."""
+    # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so a running job is stopped too.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         cli.main(args=argv, prog_name="gitax", standalone_mode=False)
     except GitaxError as e:
@@ -85,10 +92,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
-    except click.Abort:
-        click.echo("gitax: aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("gitax: interrupted", err=True)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo(
+            "gitax: interrupted; the running job was stopped and nothing of it stored", err=True
+        )
         sys.exit(130)
     sys.exit(0)

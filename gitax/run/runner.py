@@ -153,6 +153,16 @@ def _child(project: Project, spec: JobSpec, jobdir: Path, ctl: Path) -> int:
         sys.stderr.flush()
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this job process if the build process dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def _describe_status(status: int) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -210,7 +220,8 @@ def run_job(
             os.dup2(wfd, 1)
             os.dup2(wfd, 2)
             os.close(wfd)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            _die_with_parent()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             status = _child(project, spec, jobdir, ctl)
         finally:
             os._exit(status)
