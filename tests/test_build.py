@@ -327,3 +327,43 @@ def test_a_later_success_removes_the_kept_failure(proj: ProjectDir) -> None:
     write(proj.root / "data" / "flag", "ok")
     run_build(proj.project())
     assert not info.value.kept.exists()
+
+
+def test_symlinks_are_never_stored_and_never_left_behind(proj: ProjectDir) -> None:
+    proj.method(
+        "links",
+        """
+        import os
+        def synthesis(job):
+            open("real.txt", "w").write("r")
+            os.symlink("/etc/hostname", "outside")
+            os.mkdir("d")
+            os.symlink("d", "dirlink")
+        """,
+    )
+    proj.method(
+        "registers_link",
+        """
+        import os
+        def synthesis(job):
+            os.symlink("/etc/hostname", "outside")
+            job.register_file("outside")
+        """,
+    )
+    proj.build_script("def main(urd):\n    urd.build('links')\n")
+    job = run_build(proj.project()).built[0]
+    assert job.files() == ["real.txt"]
+    assert sorted(os.listdir(job.path)) == ["real.txt"]
+    proj.build_script("def main(urd):\n    urd.build('registers_link')\n")
+    with pytest.raises(JobFailed, match="'outside' is a symlink"):
+        run_build(proj.project())
+
+
+def test_new_store_directories_are_created(tmp_path: Path) -> None:
+    from gitax.store.fsutil import atomic_write, ensure_dir
+
+    ensure_dir(tmp_path / "a" / "b" / "c")
+    assert (tmp_path / "a" / "b" / "c").is_dir()
+    atomic_write(tmp_path / "x" / "y" / "f", b"data")
+    assert (tmp_path / "x" / "y" / "f").read_bytes() == b"data"
+    assert os.listdir(tmp_path / "x" / "y") == ["f"]  # no temp file left

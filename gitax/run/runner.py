@@ -138,9 +138,11 @@ def _child(project: Project, spec: JobSpec, jobdir: Path, ctl: Path) -> int:
             raise TypeError(f"{PHASE}() returned a value that cannot be pickled: {e}") from e
         (ctl / "value.pickle").write_bytes(data)
         files = collect_files(current)
-        missing_files = sorted(f for f in files if not (jobdir / f).is_file())
-        if missing_files:
-            raise FileNotFoundError(f"registered file {missing_files[0]!r} does not exist")
+        for f in sorted(files):
+            if (jobdir / f).is_symlink():
+                raise ValueError(f"registered file {f!r} is a symlink; store a copy instead")
+            if not (jobdir / f).is_file():
+                raise FileNotFoundError(f"registered file {f!r} does not exist")
         (ctl / "files").write_text("\n".join(sorted(files)))
         return 0
     except BaseException:
@@ -333,8 +335,12 @@ def _settle_workdir(jobdir: Path, keep: set[str], final: Path) -> None:
             else:
                 os.unlink(path)  # not stored, so it would vanish on eviction anyway
         for d in dirnames:
+            path = os.path.join(dirpath, d)
+            if os.path.islink(path):
+                os.unlink(path)
+                continue
             with contextlib.suppress(OSError):
-                os.rmdir(os.path.join(dirpath, d))  # only empty ones
+                os.rmdir(path)  # only empty ones
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
         shutil.rmtree(final)

@@ -19,11 +19,27 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def ensure_dir(path: str | os.PathLike[str]) -> None:
+    """Create a directory (and missing parents) so that the new entries survive a crash."""
+    target = Path(path)
+    if target.is_dir():
+        return
+    ensure_dir(target.parent)
+    try:
+        target.mkdir()
+    except FileExistsError:
+        return  # made by a concurrent writer, who syncs it
+    fsync_dir(target.parent)
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[IO[bytes]]:
     """Yield a binary file that replaces `path` in one rename when the block ends cleanly."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if durable:
+        ensure_dir(target.parent)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:

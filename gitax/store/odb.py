@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from gitax.store.fsutil import fsync_dir
+from gitax.store.fsutil import ensure_dir, fsync_dir
 from gitax.store.hashing import is_object_id, object_id
 from gitax.store.objects import (
     CHUNK,
@@ -131,7 +131,7 @@ class DiskObjectDB(ObjectDB):
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
-            target.parent.mkdir(exist_ok=True, parents=True)
+            ensure_dir(target.parent)
             os.replace(tmp, target)
             fsync_dir(target.parent)
             return oid
