@@ -8,8 +8,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from gitax.jobs.job import Job as Job
+    from gitax.run.status import status as status
 
-__all__ = ["Job", "__version__"]
+__all__ = ["Job", "status", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from gitax.jobs.job import Job
 
         return Job
+    if name == "status":
+        from gitax.run.status import status
+
+        return status
     raise AttributeError(f"module 'gitax' has no attribute {name!r}")

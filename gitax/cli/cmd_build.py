@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from typing import IO, Any
 
@@ -11,33 +12,78 @@ import click
 from gitax.cli.main import Context
 from gitax.jobs.job import Job
 
+PLAIN_EVERY = 60.0  # seconds between "still running" lines when not on a terminal
+
 
 class LineReporter:
-    """One line per job, built or reused, with its time."""
+    """One line per job, built or reused, with its time; on a terminal, a live line shows
+    the running job and its elapsed time."""
 
-    def __init__(self, out: IO[str]) -> None:
-        self.out = out
+    def __init__(self, out: IO[str], quiet: bool) -> None:
+        self.out, self.quiet = out, quiet
+        self.tty = out.isatty()
+        self.drawn = False
+        self.next_plain = PLAIN_EVERY
+
+    def clear(self) -> None:
+        """Erase the live line before anything else is written."""
+        if self.drawn:
+            self.out.write("\r\033[K")
+            self.out.flush()
+            self.drawn = False
 
     def job_started(self, job_id: str) -> None:
-        self.out.write(f"building {job_id}\n")
-        self.out.flush()
+        self.next_plain = PLAIN_EVERY
+        if not self.quiet:
+            self.out.write(f"building {job_id}\n")
+            self.out.flush()
+
+    def job_running(self, job_id: str, seconds: float) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            self.out.write(f"\r\033[Krunning  {job_id}  {seconds:.0f} s")
+            self.out.flush()
+            self.drawn = True
+        elif seconds >= self.next_plain:
+            self.out.write(f"running  {job_id}  {seconds:.0f} s\n")
+            self.out.flush()
+            self.next_plain += PLAIN_EVERY
 
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
+        self.clear()
         self.out.write(f"{'built' if built else 'reused':8} {job.id}  {seconds:.2f} s\n")
         self.out.flush()
+
+
+class LiveOut:
+    """Job output on its way to the terminal: clears the live line first."""
+
+    def __init__(self, raw: IO[bytes], reporter: LineReporter) -> None:
+        self.raw, self.reporter = raw, reporter
+
+    def write(self, data: bytes) -> int:
+        self.reporter.clear()
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 @click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Last stdout line: built and reused ids.")
+@click.option("-q", "--quiet", is_flag=True, help="No 'building' or progress lines.")
 @click.pass_obj
-def build(ctx: Context, name: str | None, as_json: bool) -> None:
+def build(ctx: Context, name: str | None, as_json: bool, quiet: bool) -> None:
     """Run build.py (or build_NAME.py): reuse every stored job, run the rest."""
+    from gitax.cli.cmd_status import format_running, running_in
     from gitax.git.repo import provenance
     from gitax.run.build import run_build
 
     project = ctx.project()
     text = sys.stderr if as_json else sys.stdout
+    reporter = LineReporter(text, quiet)
     git: dict[str, Any] | None = None
 
     def git_state() -> dict[str, Any]:
@@ -46,8 +92,21 @@ def build(ctx: Context, name: str | None, as_json: bool) -> None:
             git = provenance(project.root)
         return git
 
+    def report_status(signum: int, frame: Any) -> None:
+        # SIGUSR1: the Linux stand-in for exax's CTRL+T.
+        reporter.clear()
+        lines = format_running(running_in(project)) or ["no job is running"]
+        sys.stderr.write("\n".join(lines) + "\n")
+        sys.stderr.flush()
+
+    signal.signal(signal.SIGUSR1, report_status)
+    raw = getattr(text, "buffer", None)
     result = run_build(
-        project, name, LineReporter(text), live=getattr(text, "buffer", None), provenance=git_state
+        project,
+        name,
+        reporter,
+        live=LiveOut(raw, reporter) if raw is not None else None,  # type: ignore[arg-type]
+        provenance=git_state,
     )
     summary = f"{len(result.built)} built, {len(result.reused)} reused in {result.seconds:.2f} s"
     text.write(summary + "\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -18,27 +19,55 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def _ref(ref: object) -> str:
+def _ref(ref: Any) -> str:
     if ref is None:
         return "-"
     if isinstance(ref, list):
         return "[" + ", ".join(r["id"] for r in ref) + "]"
-    return str(ref["id"])  # type: ignore[index]
+    return str(ref["id"])
+
+
+def profile_line(profile: dict[str, Any], slices: int) -> str:
+    """prepare 0.01 s, analysis 2 slices (wall max 1.20 s, cpu 2.31 s), synthesis 0.10 s."""
+    parts = []
+    for phase in ("prepare", "analysis", "synthesis"):
+        p = profile.get(phase)
+        if not p:
+            continue
+        if phase == "analysis":
+            walls = [s["wall"] for s in p.values()]
+            cpu = sum(s["cpu"] for s in p.values())
+            rss = max(s["maxrss_kib"] for s in p.values()) // 1024
+            parts.append(
+                f"analysis {slices} slices (wall max {max(walls):.2f} s, cpu {cpu:.2f} s, "
+                f"rss max {rss} MiB)"
+            )
+        else:
+            parts.append(f"{phase} {p['wall']:.2f} s (cpu {p['cpu']:.2f} s)")
+    return ", ".join(parts) or "-"
 
 
 @click.command()
 @click.argument("job_ref", metavar="JOB")
 @click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
 @click.option("--source", is_flag=True, help="Print the source files the job was keyed on.")
-@click.option("--output", is_flag=True, help="Print what the job printed.")
+@click.option(
+    "--output",
+    "output",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[PHASE]",
+    help="Print what the job printed: all phases, or one (prepare, a slice number, synthesis).",
+)
 @click.option("--files", is_flag=True, help="List the job's files with sizes.")
 @click.pass_obj
 def show(
-    ctx: Context, job_ref: str, as_json: bool, source: bool, output: bool, files: bool
+    ctx: Context, job_ref: str, as_json: bool, source: bool, output: str | None, files: bool
 ) -> None:
     """Show a stored job: method, params, inputs, files, value, timings, environment."""
     from gitax.jobs.describe import describe_job
-    from gitax.jobs.job import Job
+    from gitax.jobs.job import Job, phase_order
 
     job = Job(job_ref, ctx.project())
     if source:
@@ -49,8 +78,8 @@ def show(
                 click.echo(f"==> {path} <==")
             click.echo(objects.get_bytes(oid, "blob").decode("utf-8", "replace"), nl=False)
         return
-    if output:
-        click.echo(job.output(), nl=False)
+    if output is not None:
+        click.echo(job.output(output or None), nl=False)
         return
     info = describe_job(job)
     if as_json:
@@ -61,6 +90,7 @@ def show(
             click.echo(f"{_size(entry['size']):>10}  {path}")
         return
     t, env, git = info["timing"], info["env"], info["git"]
+    dists = env.get("distributions") or {}
     lines = [
         f"job      {info['id']}",
         f"method   {info['method']}",
@@ -72,11 +102,18 @@ def show(
         + (", ".join(f"{p} ({_size(e['size'])})" for p, e in info["files"].items()) or "-"),
         f"value    {info['value']}",
         "output   "
-        + (", ".join(info["output"]) + " (gitax show --output)" if info["output"] else "-"),
+        + (
+            ", ".join(sorted(info["output"], key=phase_order)) + " (gitax show --output PHASE)"
+            if info["output"]
+            else "-"
+        ),
+        "subjobs  " + (", ".join(s["id"] for s in info["subjobs"]) or "-"),
         f"timing   started {t.get('started')}, wall {t.get('wall', 0):.3f} s, "
         f"cpu {t.get('cpu', 0):.3f} s, max rss {t.get('maxrss_kib', 0) // 1024} MiB",
+        f"profile  {profile_line(info['profile'], info['slices'])}",
         f"env      python {env.get('python')} on {env.get('platform')}, gitax {env.get('gitax')}, "
         f"{env.get('user')}@{env.get('host')}",
+        "imports  " + (", ".join(f"{d} {v}" for d, v in dists.items()) or "-"),
         f"git      {git.get('commit') or 'not in a git repository or no commit'}",
         f"workdir  {info['workdir'] or 'evicted (rebuilt from the store on use)'}",
     ]

@@ -20,6 +20,7 @@ COMMANDS = {
     "show": ("gitax.cli.cmd_show", "show"),
     "methods": ("gitax.cli.cmd_methods", "methods"),
     "scripts": ("gitax.cli.cmd_methods", "scripts"),
+    "status": ("gitax.cli.cmd_status", "status_cmd"),
 }
 
 

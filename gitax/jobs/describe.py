@@ -38,5 +38,8 @@ def describe_job(job: Job) -> dict[str, Any]:
         "timing": m.timing,
         "env": m.env,
         "git": m.git,
+        "slices": m.slices,
+        "profile": m.profile,
+        "subjobs": m.subjobs,
         "workdir": str(workdir) if workdir.is_dir() else None,
     }

@@ -23,6 +23,13 @@ ID_RE = re.compile(r"^(?:([A-Za-z_][A-Za-z0-9_]*)-)?([0-9a-f]{4,64})$")
 OUTPUT_DIR = "OUTPUT"
 
 
+def phase_order(name: str) -> tuple[int, int]:
+    """Sort key for output names: prepare, slices by number, synthesis."""
+    if name.isdigit():
+        return (1, int(name))
+    return (0, 0) if name == "prepare" else (2, 0)
+
+
 class JobNotFound(GitaxError):
     """No stored job matches an id or prefix, or more than one does."""
 
@@ -175,10 +182,21 @@ class Job:
         with self.open(name, "rb", sliceno) as fh:
             return json.load(fh)
 
-    def output(self, phase: str | None = None) -> str:
-        """The captured stdout and stderr of the job (one phase, or all in phase order)."""
+    @property
+    def post(self) -> Any:
+        """What the job recorded after it ran: `subjobs` (ids), `profile`, `timing`."""
+        from types import SimpleNamespace
+
+        m = self.manifest
+        return SimpleNamespace(
+            subjobs=[s["id"] for s in m.subjobs], profile=m.profile, timing=m.timing
+        )
+
+    def output(self, phase: str | int | None = None) -> str:
+        """The captured stdout and stderr of the job: one phase ('prepare', a slice number,
+        'synthesis'), or all of them in phase order."""
         out = self.manifest.output
-        phases = [phase] if phase is not None else list(out)
+        phases = [str(phase)] if phase is not None else sorted(out, key=phase_order)
         objects = self.project.store.objects
         return "".join(
             objects.get_bytes(out[p], "blob").decode("utf-8", errors="replace")

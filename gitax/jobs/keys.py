@@ -16,23 +16,35 @@ InputKeys = dict[str, "str | list[str] | None"]
 
 
 def key_document(
-    method: str, sources: Iterable[tuple[str, str]], options: dict[str, Any], jobs: InputKeys
+    method: str,
+    sources: Iterable[tuple[str, str]],
+    options: dict[str, Any],
+    jobs: InputKeys,
+    slices: int | None = None,
 ) -> dict[str, Any]:
-    """The structure a job key hashes: everything that can change what a job computes."""
-    return {
+    """The structure a job key hashes: everything that can change what a job computes.
+    `slices` joins only for methods with analysis(), whose results depend on it."""
+    doc = {
         "format": KEY_FORMAT,
         "method": method,
         "sources": dict(sources),
         "options": options,
         "jobs": jobs,
     }
+    if slices is not None:
+        doc["slices"] = slices
+    return doc
 
 
 def job_key(
-    method: str, sources: Iterable[tuple[str, str]], options: dict[str, Any], jobs: InputKeys
+    method: str,
+    sources: Iterable[tuple[str, str]],
+    options: dict[str, Any],
+    jobs: InputKeys,
+    slices: int | None = None,
 ) -> str:
     """sha256 over a type prefix and the canonical key document."""
-    doc = key_document(method, sources, options, jobs)
+    doc = key_document(method, sources, options, jobs, slices)
     return hashlib.sha256(KEY_PREFIX + canonical_json(doc)).hexdigest()
 
 

@@ -85,6 +85,9 @@ class Manifest:
     timing: dict[str, Any] = field(default_factory=dict)
     env: dict[str, Any] = field(default_factory=dict)
     git: dict[str, Any] = field(default_factory=dict)
+    slices: int = 0  # analysis processes (part of the key when there is an analysis())
+    profile: dict[str, Any] = field(default_factory=dict)  # per phase, and per slice
+    subjobs: list[dict[str, str]] = field(default_factory=list)  # {"id", "key"} built inside
 
     def object_ids(self) -> list[str]:
         """Every object this manifest refers to directly."""

@@ -163,11 +163,6 @@ class Methods:
             raise MethodError(f"{where}: {both[0]!r} is declared both in options and in jobs")
         if not decl.phases:
             raise MethodError(f"{where}: defines none of prepare(), analysis(), synthesis()")
-        for phase in decl.phases:
-            if phase != "synthesis":
-                raise MethodError(
-                    f"{where}: {phase}() is not supported yet; put the work in synthesis(job)"
-                )
         extra = values.get("depend_extra", ())
         if isinstance(extra, str):
             extra = (extra,)

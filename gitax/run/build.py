@@ -33,9 +33,15 @@ class Reporter(Protocol):
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
         """A job was built, or found and reused."""
 
+    def job_running(self, job_id: str, seconds: float) -> None:
+        """A job is still running (called about once a second)."""
+
 
 class _Silent:
     def job_started(self, job_id: str) -> None:
+        pass
+
+    def job_running(self, job_id: str, seconds: float) -> None:
         pass
 
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
@@ -76,6 +82,7 @@ class Urd:
         self.reporter = reporter or _Silent()
         self.live = live
         self.provenance = provenance
+        self._git: dict[str, Any] | None = None
         self.joblist: list[Job] = []
         self.built: list[Job] = []
         self.reused: list[Job] = []
@@ -99,11 +106,22 @@ class Urd:
             self.reporter.job_finished(job, False, time.perf_counter() - t0)
         else:
             self.reporter.job_started(spec.id)
-            job = run_job(self.project, spec, self.live, self.provenance)
+
+            def tick() -> None:
+                self.reporter.job_running(spec.id, time.perf_counter() - t0)
+
+            job = run_job(self.project, spec, self.live, self.git_state(), tick)
             self.built.append(job)
             self.reporter.job_finished(job, True, time.perf_counter() - t0)
         self.joblist.append(job)
         return job
+
+    def git_state(self) -> dict[str, Any]:
+        """Git state for manifests, asked once, before the first job forks (so that job
+        processes inherit whatever it imported instead of importing it themselves)."""
+        if self._git is None:
+            self._git = self.provenance() if self.provenance else {}
+        return self._git
 
     def plan(
         self,
@@ -136,8 +154,9 @@ class Urd:
             for n, v in input_jobs.items()
         }
         sources = [(s.relpath, s.blob_id) for s in method.sources]
-        key = job_key(method.name, sources, resolved, input_keys)
-        return JobSpec(method, key, resolved, input_jobs)
+        slices = self.project.config.slices if "analysis" in method.phases else None
+        key = job_key(method.name, sources, resolved, input_keys, slices)
+        return JobSpec(method, key, resolved, input_jobs, slices or 0)
 
     def _resolve_jobs(
         self, method: Method, given: dict[str, Any]

@@ -1,0 +1,118 @@
+"""Ingesting a finished job into the store, in the order that makes it crash safe."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitax.jobs.job import OUTPUT_DIR, Job
+from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
+from gitax.jobs.project import Project
+from gitax.store.hashing import to_jsonable
+
+if TYPE_CHECKING:
+    from gitax.run.runner import JobSpec
+
+
+def _inputs_for_manifest(jobs: dict[str, Job | list[Job] | None]) -> dict[str, Any]:
+    def one(j: Job) -> dict[str, str]:
+        return {"id": j.id, "key": j.key}
+
+    return {
+        name: [one(j) for j in v] if isinstance(v, list) else (one(v) if v else None)
+        for name, v in jobs.items()
+    }
+
+
+def _subjobs(ctl: Path) -> list[dict[str, str]]:
+    path = ctl / "subjobs"
+    if not path.exists():
+        return []
+    seen: dict[str, dict[str, str]] = {}
+    for line in path.read_text().splitlines():
+        jid, key = line.split()
+        seen.setdefault(key, {"id": jid, "key": key})
+    return list(seen.values())
+
+
+def ingest(
+    project: Project,
+    spec: JobSpec,
+    jobdir: Path,
+    ctl: Path,
+    timing: dict[str, Any],
+    env: dict[str, Any],
+    git: dict[str, Any],
+) -> Job:
+    """Store a finished job: blobs, tree, manifest, then the index entry (the commit point),
+    then move its directory into the workdir."""
+    store = project.store
+    objects = store.objects
+    names = [n for n in (ctl / "files").read_text().split("\n") if n]
+    entries = {}
+    for name in names:
+        path = jobdir / name
+        st = path.stat()
+        entries[name] = TreeEntry(
+            objects.put_file("blob", path), st.st_size, bool(st.st_mode & 0o111)
+        )
+    tree_id = objects.put_bytes("tree", format_tree(entries))
+    output = {}
+    out_dir = jobdir / OUTPUT_DIR
+    if out_dir.is_dir():
+        for name in sorted(os.listdir(out_dir)):
+            output[name] = objects.put_file("blob", out_dir / name)
+    value_id = objects.put_bytes("blob", (ctl / "value.pickle").read_bytes())
+    for src in spec.method.sources:
+        objects.put_bytes("blob", src.data)
+    manifest = Manifest(
+        key=spec.key,
+        method=spec.method.name,
+        id=spec.id,
+        options=to_jsonable(spec.options),
+        jobs=_inputs_for_manifest(spec.jobs),
+        sources={s.relpath: s.blob_id for s in spec.method.sources},
+        files=tree_id,
+        value=value_id,
+        output=output,
+        timing=timing,
+        env=env,
+        git=git,
+        slices=spec.slices,
+        profile=json.loads((ctl / "profile.json").read_text()),
+        subjobs=_subjobs(ctl),
+    )
+    manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
+    store.index.put(spec.key, manifest_id)  # the commit point
+    settle_workdir(jobdir, set(names), store.work / spec.id)
+    return Job.from_key(project, spec.key, manifest)
+
+
+def settle_workdir(jobdir: Path, keep: set[str], final: Path) -> None:
+    """Make the run directory look exactly like a materialised job and move it into place."""
+    for dirpath, dirnames, filenames in os.walk(jobdir, topdown=False):
+        rel_dir = os.path.relpath(dirpath, jobdir)
+        if rel_dir == OUTPUT_DIR:
+            continue
+        for f in filenames:
+            rel = f if rel_dir == "." else f"{rel_dir}/{f}"
+            path = os.path.join(dirpath, f)
+            if rel in keep and not os.path.islink(path):
+                os.chmod(path, 0o555 if os.stat(path).st_mode & 0o111 else 0o444)
+            else:
+                os.unlink(path)  # not stored, so it would vanish on eviction anyway
+        for d in dirnames:
+            path = os.path.join(dirpath, d)
+            if os.path.islink(path):
+                os.unlink(path)
+                continue
+            with contextlib.suppress(OSError):
+                os.rmdir(path)  # only empty ones
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(jobdir, final)

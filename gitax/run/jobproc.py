@@ -1,0 +1,362 @@
+"""The job process: runs prepare and synthesis itself and forks one process per slice.
+
+It is forked from the build process, which made one pipe per phase and per slice before
+forking and reads them all (see runner). Results travel back through files in the run's
+control folder (`ctl/`), written only by this process and its slices:
+
+    value.pickle     synthesis' return value
+    files            the files to store, one per line
+    profile.json     wall, cpu and peak rss per phase and slice
+    modules          top-level modules the job imported, one per line
+    subjobs          `<id> <key>` per subjob built (appended by any phase)
+    error.json       on failure: phase, slice, reason, traceback
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import pickle
+import resource
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gitax.jobs.imports import imported_names
+from gitax.jobs.project import Project, set_current
+from gitax.run import status
+from gitax.run.context import CurrentJob, DotDict, collect_files
+from gitax.run.merge import AnalysisResults
+
+PREPARE, ANALYSIS, SYNTHESIS = "prepare", "analysis", "synthesis"
+LOADING = "loading"  # running the method module's top level; its output goes with prepare's
+ALLOWED = {
+    PREPARE: ("job", "slices"),
+    ANALYSIS: ("job", "slices", "sliceno", "prepare_res"),
+    SYNTHESIS: ("job", "slices", "prepare_res", "analysis_res"),
+}
+
+
+# Set in each job process: the git state its build recorded, for subjobs built inside it.
+inherited_git: dict[str, Any] | None = None
+
+
+class SliceFailed(Exception):
+    """One analysis slice failed; the others were killed."""
+
+    def __init__(self, sliceno: int, reason: str, details: str) -> None:
+        self.sliceno, self.reason, self.details = sliceno, reason, details
+        super().__init__(reason)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process if its parent dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def prepare_child() -> None:
+    """Signal set-up for every forked job or slice process."""
+    die_with_parent()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # only the build process reports status
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def redirect_output(fd: int) -> None:
+    """Send this process's stdout and stderr (fds 1 and 2) to `fd`."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+
+
+def end_output(fd: int) -> None:
+    """Finish a phase's output: point fds 1 and 2 at /dev/null and close the phase's pipe,
+    so the build process sees the end of that phase's output."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    redirect_output(devnull)
+    os.close(devnull)
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def measured(into: dict[str, Any], name: str) -> Iterator[None]:
+    """Record wall time, CPU time and peak RSS of this process over the block."""
+    t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        yield
+    finally:
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        into[name] = {
+            "wall": round(time.perf_counter() - t0, 6),
+            "cpu": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 6),
+            "maxrss_kib": r1.ru_maxrss,
+        }
+
+
+def call_phase(module: Any, phase: str, available: dict[str, Any], wanted: tuple[str, ...]) -> Any:
+    """Call a phase function with the arguments it names."""
+    missing = [a for a in wanted if a not in available or a not in ALLOWED[phase]]
+    if missing:
+        raise TypeError(
+            f"{phase}() asks for {missing[0]!r}; it can ask for {', '.join(ALLOWED[phase])}"
+        )
+    return module.__dict__[phase](**{a: available[a] for a in wanted})
+
+
+def describe_exit(status_code: int) -> str:
+    """A process's wait status in words."""
+    if os.WIFSIGNALED(status_code):
+        sig = os.WTERMSIG(status_code)
+        hint = " (out of memory?)" if sig == signal.SIGKILL else ""
+        return f"killed by {signal.Signals(sig).name}{hint}"
+    return f"exited with status {os.WEXITSTATUS(status_code)}"
+
+
+def top_level_modules() -> set[str]:
+    """Top-level names of every loaded module."""
+    return {m.split(".", 1)[0] for m in list(sys.modules)}
+
+
+def imported_modules(baseline: set[str], sources: list[bytes]) -> list[str]:
+    """Top-level, non-standard-library modules the job loaded (those new since the job
+    process started) or names in an import statement of its sources (already loaded ones
+    included: a method importing click uses click even though gitax loaded it first)."""
+    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
+    names = top_level_modules() - baseline
+    for data in sources:
+        with contextlib.suppress(SyntaxError, ValueError):
+            for level, module, _ in imported_names(ast.parse(data)):
+                if level == 0 and module:
+                    names.add(module.split(".", 1)[0])
+    return sorted(n for n in names if n not in stdlib and not n.startswith("_"))
+
+
+def _write_error(ctl: Path, phase: str, sliceno: int | None, reason: str, details: str) -> None:
+    doc = {"phase": phase, "slice": sliceno, "reason": reason, "details": details}
+    (ctl / "error.json").write_text(json.dumps(doc))
+
+
+def _track_doc(job: CurrentJob) -> str:
+    return json.dumps(
+        {
+            "auto": job.auto,
+            "explicit": sorted(job.explicit),
+            "written": sorted(job.written),
+            "temp": sorted(job.temp),
+        }
+    )
+
+
+def _merge_tracking(job: CurrentJob, text: str) -> None:
+    doc = json.loads(text)
+    job.auto = job.auto and doc["auto"]
+    job.explicit |= set(doc["explicit"])
+    job.written |= set(doc["written"])
+    job.temp |= set(doc["temp"])
+
+
+class JobProcess:
+    """Everything the job process and its slices share."""
+
+    def __init__(self, project: Project, spec: Any, jobdir: Path, ctl: Path, slices: int) -> None:
+        self.project, self.spec, self.jobdir, self.ctl = project, spec, jobdir, ctl
+        self.slices = slices
+        self.method = spec.method
+        self.status_dir = project.store.root / status.STATUS_DIR
+        self.baseline = top_level_modules()  # what the build process had loaded
+        self.source_bytes = [s.data for s in spec.method.sources if s.relpath.endswith(".py")]
+
+    def load_module(self, current: CurrentJob) -> Any:
+        """Execute the method's hashed source as a module with its parameters filled in."""
+        method = self.method
+        module = type(sys)(f"a_{method.name}")
+        module.__file__ = str(method.path)
+        sys.modules[module.__name__] = module
+        # Run the exact bytes that were hashed into the key, not whatever is on disk now.
+        exec(compile(method.sources[0].data, str(method.path), "exec"), module.__dict__)
+        # exax semantics: the declarations are replaced by the filled-in values.
+        options, jobs = DotDict(self.spec.options), DotDict(self.spec.jobs)
+        module.__dict__.update(options=options, jobs=jobs)
+        current.params = DotDict(options=options, jobs=jobs)
+        return module
+
+    def run(self, fds: dict[str, int]) -> int:
+        """The body of the job process; returns its exit status."""
+        redirect_output(fds[PREPARE])
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # line-buffered: live output
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        board = status.start(
+            self.status_dir,
+            project=str(self.project.root),
+            job=self.spec.id,
+            method=self.method.name,
+            job_started=time.time(),
+        )
+        board.set_phase(LOADING)
+        phase, sliceno = LOADING, None
+        try:
+            os.chdir(self.jobdir)
+            sys.path[:0] = [str(self.method.folder), str(self.project.root)]
+            set_current(self.project)
+            os.environ["GITAX_RUN_CTL"] = str(self.ctl)  # where subjobs are recorded
+            current = CurrentJob(self.project, self.method.name, self.spec.key, self.jobdir, None)
+            module = self.load_module(current)
+            phase = PREPARE
+            board.set_phase(PREPARE)
+            available: dict[str, Any] = {"job": current, "slices": self.slices, "prepare_res": None}
+            profile: dict[str, Any] = {}
+            phases, args = self.method.phases, self.method.phase_args
+            if PREPARE in phases:
+                with measured(profile, PREPARE):
+                    available["prepare_res"] = call_phase(module, PREPARE, available, args[PREPARE])
+            end_output(fds.pop(PREPARE))
+            if ANALYSIS in phases:
+                phase = ANALYSIS
+                board.set_phase(ANALYSIS)
+                try:
+                    results, profile[ANALYSIS] = self.run_slices(module, available, current, fds)
+                except SliceFailed as e:
+                    sliceno = e.sliceno
+                    _write_error(self.ctl, ANALYSIS, e.sliceno, e.reason, e.details)
+                    return 1
+                available["analysis_res"] = AnalysisResults(results)
+            value = None
+            if SYNTHESIS in phases:
+                phase = SYNTHESIS
+                redirect_output(fds[SYNTHESIS])
+                board.set_phase(SYNTHESIS)
+                with measured(profile, SYNTHESIS):
+                    value = call_phase(module, SYNTHESIS, available, args[SYNTHESIS])
+            try:
+                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:
+                raise TypeError(
+                    f"{SYNTHESIS}() returned a value that cannot be pickled: {e}"
+                ) from e
+            self.finish(current, data, profile)
+            return 0
+        except BaseException:
+            details = traceback.format_exc()
+            sys.stderr.write(details)
+            _write_error(self.ctl, phase, sliceno, details.strip().splitlines()[-1], details)
+            return 1
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            board.close()
+
+    def finish(self, current: CurrentJob, value: bytes, profile: dict[str, Any]) -> None:
+        """Write the value, the files to store, the profile and the imported modules."""
+        (self.ctl / "value.pickle").write_bytes(value)
+        files = collect_files(current)
+        for f in sorted(files):
+            if (self.jobdir / f).is_symlink():
+                raise ValueError(f"registered file {f!r} is a symlink; store a copy instead")
+            if not (self.jobdir / f).is_file():
+                raise FileNotFoundError(f"registered file {f!r} does not exist")
+        (self.ctl / "files").write_text("\n".join(sorted(files)))
+        (self.ctl / "profile.json").write_text(json.dumps(profile))
+        modules = set(imported_modules(self.baseline, self.source_bytes))
+        for k in range(self.slices):
+            path = self.ctl / f"modules.{k}"
+            if path.exists():
+                modules |= set(path.read_text().split())
+        (self.ctl / "modules").write_text("\n".join(sorted(modules)))
+
+    def run_slices(
+        self, module: Any, available: dict[str, Any], current: CurrentJob, fds: dict[str, int]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """Fork one process per slice, wait for all; the first failure kills the rest."""
+        started: dict[int, tuple[int, float]] = {}
+        for k in range(self.slices):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - reports through its exit status
+                code = 1
+                try:
+                    for name, fd in fds.items():
+                        if name != str(k):
+                            os.close(fd)
+                    prepare_child()
+                    code = self.slice_body(module, available, current, k, fds[str(k)])
+                finally:
+                    os._exit(code)
+            started[pid] = (k, time.perf_counter())
+        for k in range(self.slices):
+            os.close(fds.pop(str(k)))
+        profile: dict[str, Any] = {}
+        failed: tuple[int, int] | None = None
+        while started:
+            pid, code, usage = os.wait4(-1, 0)
+            if pid not in started:
+                continue
+            k, t0 = started.pop(pid)
+            profile[str(k)] = {
+                "wall": round(time.perf_counter() - t0, 6),
+                "cpu": round(usage.ru_utime + usage.ru_stime, 6),
+                "maxrss_kib": usage.ru_maxrss,
+            }
+            if code != 0 and failed is None:
+                failed = (k, code)
+                for other in started:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(other, signal.SIGKILL)
+        if failed is not None:
+            k, code = failed
+            error = self.ctl / f"error.{k}"
+            if error.exists():
+                details = error.read_text(errors="replace")
+                raise SliceFailed(k, details.strip().splitlines()[-1], details)
+            raise SliceFailed(k, describe_exit(code), "")
+        results = []
+        for k in range(self.slices):
+            results.append(pickle.loads((self.ctl / f"analysis.{k}").read_bytes()))
+            _merge_tracking(current, (self.ctl / f"files.{k}").read_text())
+        return results, profile
+
+    def slice_body(
+        self, module: Any, available: dict[str, Any], current: CurrentJob, k: int, fd: int
+    ) -> int:
+        """One analysis slice, in its own process; returns its exit status."""
+        redirect_output(fd)
+        status.start(
+            self.status_dir,
+            project=str(self.project.root),
+            job=self.spec.id,
+            method=self.method.name,
+            job_started=time.time(),
+        ).set_phase(ANALYSIS, k)
+        try:
+            args = dict(available, sliceno=k)
+            value = call_phase(module, ANALYSIS, args, self.method.phase_args[ANALYSIS])
+            try:
+                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:
+                raise TypeError(f"analysis() returned a value that cannot be pickled: {e}") from e
+            (self.ctl / f"analysis.{k}").write_bytes(data)
+            (self.ctl / f"files.{k}").write_text(_track_doc(current))
+            modules = imported_modules(self.baseline, [])
+            (self.ctl / f"modules.{k}").write_text("\n".join(modules))
+            return 0
+        except BaseException:
+            details = traceback.format_exc()
+            sys.stderr.write(details)
+            (self.ctl / f"error.{k}").write_text(details)
+            return 1
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            board = status.current()
+            if board is not None:
+                board.close()

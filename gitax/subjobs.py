@@ -1,0 +1,40 @@
+"""`from gitax.subjobs import build`: build a job from inside a running job."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from gitax.errors import GitaxError
+from gitax.jobs.job import Job
+
+
+def build(
+    method: str,
+    options: dict[str, Any] | None = None,
+    jobs: dict[str, Any] | None = None,
+    datasets: dict[str, Any] | None = None,
+    name: str | None = None,
+    **params: Any,
+) -> Job:
+    """Like urd.build, from inside a job: reused if stored, else run now; the parent job's
+    manifest lists it among its subjobs."""
+    from gitax.jobs.project import current_project
+    from gitax.run import jobproc
+    from gitax.run.build import Urd
+
+    ctl = os.environ.get("GITAX_RUN_CTL")
+    if not ctl:
+        raise GitaxError(
+            "gitax.subjobs.build works inside a running job; use urd.build in build scripts"
+        )
+    live = getattr(sys.stdout, "buffer", None)
+    git = jobproc.inherited_git or {}
+    urd = Urd(current_project(), live=live, provenance=lambda: git)
+    job = urd.build(method, options, jobs, datasets, name, **params)
+    # O_APPEND writes this small are atomic, so slices may record subjobs side by side.
+    with open(Path(ctl) / "subjobs", "a") as fh:
+        fh.write(f"{job.id} {job.key}\n")
+    return job
