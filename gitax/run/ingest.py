@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 from pathlib import Path
@@ -44,6 +43,7 @@ def ingest(
     spec: JobSpec,
     jobdir: Path,
     ctl: Path,
+    result: dict[str, Any],
     timing: dict[str, Any],
     env: dict[str, Any],
     git: dict[str, Any],
@@ -52,7 +52,7 @@ def ingest(
     then move its directory into the workdir."""
     store = project.store
     objects = store.objects
-    names = [n for n in (ctl / "files").read_text().split("\n") if n]
+    names: list[str] = result["files"]
     entries = {}
     for name in names:
         path = jobdir / name
@@ -66,7 +66,7 @@ def ingest(
     if out_dir.is_dir():
         for name in sorted(os.listdir(out_dir)):
             output[name] = objects.put_file("blob", out_dir / name)
-    value_id = objects.put_bytes("blob", (ctl / "value.pickle").read_bytes())
+    value_id = objects.put_bytes("blob", result["value"])
     for src in spec.method.sources:
         objects.put_bytes("blob", src.data)
     manifest = Manifest(
@@ -83,7 +83,7 @@ def ingest(
         env=env,
         git=git,
         slices=spec.slices,
-        profile=json.loads((ctl / "profile.json").read_text()),
+        profile=result["profile"],
         subjobs=_subjobs(ctl),
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))

@@ -4,10 +4,10 @@ It is forked from the build process, which made one pipe per phase and per slice
 forking and reads them all (see runner). Results travel back through files in the run's
 control folder (`ctl/`), written only by this process and its slices:
 
-    value.pickle     synthesis' return value
-    files            the files to store, one per line
-    profile.json     wall, cpu and peak rss per phase and slice
-    modules          top-level modules the job imported, one per line
+    result.pickle    {"value": pickled synthesis value, "files": [...], "profile": {...},
+                     "modules": [...]}: written last, so it exists only if all went well
+    slice.<k>        {"value": analysis value, "tracking": {...}, "modules": [...]}
+    error.<k>        a failed slice's traceback
     subjobs          `<id> <key>` per subjob built (appended by any phase)
     error.json       on failure: phase, slice, reason, traceback
 """
@@ -55,13 +55,24 @@ class SliceFailed(Exception):
         super().__init__(reason)
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process if its parent dies (even by SIGKILL)."""
-    if sys.platform.startswith("linux"):
+_prctl: Any = None
+
+
+def load_prctl() -> None:
+    """Find libc's prctl once, in the build process: importing ctypes and opening libc
+    after every fork would cost each job several milliseconds."""
+    global _prctl
+    if _prctl is None and sys.platform.startswith("linux"):
         import ctypes
 
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process if its parent dies (even by SIGKILL)."""
+    if _prctl is not None:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def prepare_child() -> None:
@@ -226,12 +237,16 @@ class JobProcess:
                 phase = ANALYSIS
                 board.set_phase(ANALYSIS)
                 try:
-                    results, profile[ANALYSIS] = self.run_slices(module, available, current, fds)
+                    results, profile[ANALYSIS], slice_modules = self.run_slices(
+                        module, available, current, fds
+                    )
                 except SliceFailed as e:
                     sliceno = e.sliceno
                     _write_error(self.ctl, ANALYSIS, e.sliceno, e.reason, e.details)
                     return 1
                 available["analysis_res"] = AnalysisResults(results)
+            else:
+                slice_modules = set()
             value = None
             if SYNTHESIS in phases:
                 phase = SYNTHESIS
@@ -245,7 +260,7 @@ class JobProcess:
                 raise TypeError(
                     f"{SYNTHESIS}() returned a value that cannot be pickled: {e}"
                 ) from e
-            self.finish(current, data, profile)
+            self.finish(current, data, profile, slice_modules)
             return 0
         except BaseException:
             details = traceback.format_exc()
@@ -257,27 +272,32 @@ class JobProcess:
                 stream.flush()
             board.close()
 
-    def finish(self, current: CurrentJob, value: bytes, profile: dict[str, Any]) -> None:
+    def finish(
+        self,
+        current: CurrentJob,
+        value: bytes,
+        profile: dict[str, Any],
+        slice_modules: set[str],
+    ) -> None:
         """Write the value, the files to store, the profile and the imported modules."""
-        (self.ctl / "value.pickle").write_bytes(value)
         files = collect_files(current)
         for f in sorted(files):
             if (self.jobdir / f).is_symlink():
                 raise ValueError(f"registered file {f!r} is a symlink; store a copy instead")
             if not (self.jobdir / f).is_file():
                 raise FileNotFoundError(f"registered file {f!r} does not exist")
-        (self.ctl / "files").write_text("\n".join(sorted(files)))
-        (self.ctl / "profile.json").write_text(json.dumps(profile))
-        modules = set(imported_modules(self.baseline, self.source_bytes))
-        for k in range(self.slices):
-            path = self.ctl / f"modules.{k}"
-            if path.exists():
-                modules |= set(path.read_text().split())
-        (self.ctl / "modules").write_text("\n".join(sorted(modules)))
+        modules = set(imported_modules(self.baseline, self.source_bytes)) | slice_modules
+        result = {
+            "value": value,
+            "files": sorted(files),
+            "profile": profile,
+            "modules": sorted(modules),
+        }
+        (self.ctl / "result.pickle").write_bytes(pickle.dumps(result))
 
     def run_slices(
         self, module: Any, available: dict[str, Any], current: CurrentJob, fds: dict[str, int]
-    ) -> tuple[list[Any], dict[str, Any]]:
+    ) -> tuple[list[Any], dict[str, Any], set[str]]:
         """Fork one process per slice, wait for all; the first failure kills the rest."""
         started: dict[int, tuple[int, float]] = {}
         for k in range(self.slices):
@@ -320,10 +340,13 @@ class JobProcess:
                 raise SliceFailed(k, details.strip().splitlines()[-1], details)
             raise SliceFailed(k, describe_exit(code), "")
         results = []
+        modules: set[str] = set()
         for k in range(self.slices):
-            results.append(pickle.loads((self.ctl / f"analysis.{k}").read_bytes()))
-            _merge_tracking(current, (self.ctl / f"files.{k}").read_text())
-        return results, profile
+            doc = pickle.loads((self.ctl / f"slice.{k}").read_bytes())
+            results.append(doc["value"])
+            _merge_tracking(current, doc["tracking"])
+            modules |= set(doc["modules"])
+        return results, profile, modules
 
     def slice_body(
         self, module: Any, available: dict[str, Any], current: CurrentJob, k: int, fd: int
@@ -340,14 +363,16 @@ class JobProcess:
         try:
             args = dict(available, sliceno=k)
             value = call_phase(module, ANALYSIS, args, self.method.phase_args[ANALYSIS])
+            doc = {
+                "value": value,
+                "tracking": _track_doc(current),
+                "modules": imported_modules(self.baseline, []),
+            }
             try:
-                data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as e:
                 raise TypeError(f"analysis() returned a value that cannot be pickled: {e}") from e
-            (self.ctl / f"analysis.{k}").write_bytes(data)
-            (self.ctl / f"files.{k}").write_text(_track_doc(current))
-            modules = imported_modules(self.baseline, [])
-            (self.ctl / f"modules.{k}").write_text("\n".join(modules))
+            (self.ctl / f"slice.{k}").write_bytes(data)
             return 0
         except BaseException:
             details = traceback.format_exc()

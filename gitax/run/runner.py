@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import selectors
 import shutil
 import signal
@@ -159,6 +160,7 @@ def run_job(
         with contextlib.suppress(Exception):
             stream.flush()
     pipes = {name: os.pipe() for name in output_names(spec)}
+    jobproc.load_prctl()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the job process reports through files and exit status
         code = 1
@@ -202,9 +204,9 @@ def run_job(
         "cpu": round(usage.ru_utime + usage.ru_stime, 6),
         "maxrss_kib": usage.ru_maxrss,
     }
-    modules = (ctl / "modules").read_text().split()
-    env = dict(environment(), distributions=distributions(store.root, modules))
-    job = ingest(project, spec, jobdir, ctl, timing, env, git or {})
+    result = pickle.loads((ctl / "result.pickle").read_bytes())
+    env = dict(environment(), distributions=distributions(store.root, result["modules"]))
+    job = ingest(project, spec, jobdir, ctl, result, timing, env, git or {})
     shutil.rmtree(rundir, ignore_errors=True)
     shutil.rmtree(store.failed / spec.id, ignore_errors=True)  # an older failure is moot
     return job

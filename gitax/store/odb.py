@@ -111,13 +111,16 @@ class DiskObjectDB(ObjectDB):
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
+        self._tmp_ready = False
 
     def path(self, oid: str) -> Path:
         """Where an object lives (whether or not it exists)."""
         return self.objects / oid[:2] / oid[2:]
 
     def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        if not self._tmp_ready:
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            self._tmp_ready = True
         fd, tmp = tempfile.mkstemp(prefix="obj-", dir=self.tmp)
         try:
             with os.fdopen(fd, "wb") as fh:
