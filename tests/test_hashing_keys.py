@@ -68,3 +68,12 @@ def test_key_document_has_a_format_version() -> None:
 
 def test_job_id() -> None:
     assert job_id("train", "3f2a9c1e0b7d" + "0" * 52) == "train-3f2a9c1e0b7d"
+
+
+def test_slices_join_the_key_document_only_when_given() -> None:
+    base = job_key("m", SRC, {}, {})
+    assert job_key("m", SRC, {}, {}, None) == base
+    assert job_key("m", SRC, {}, {}, 2) != base
+    assert job_key("m", SRC, {}, {}, 2) != job_key("m", SRC, {}, {}, 3)
+    assert key_document("m", SRC, {}, {}, 4)["slices"] == 4
+    assert "slices" not in key_document("m", SRC, {}, {})
