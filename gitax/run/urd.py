@@ -1,0 +1,376 @@
+"""The `urd` object of a build script: builds jobs, and records sessions in urd lists."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any, Protocol, overload
+
+from gitax.errors import GitaxError
+from gitax.jobs.job import Job
+from gitax.jobs.keys import job_key
+from gitax.jobs.methods import Method
+from gitax.jobs.options import OptionError, resolve_options
+from gitax.jobs.project import Project
+from gitax.jobs.urdlog import (
+    JobEntry,
+    Session,
+    UrdError,
+    UrdLists,
+    check_list_name,
+    normalise_timestamp,
+)
+from gitax.run.environment import environment
+from gitax.run.runner import JobSpec, run_job
+
+
+class BuildError(GitaxError):
+    """A build script is missing, or raised an error of its own."""
+
+
+class Reporter(Protocol):
+    """Receives build progress; the CLI prints it (nothing below the CLI prints)."""
+
+    def job_started(self, job_id: str) -> None:
+        """A job is about to run."""
+
+    def job_finished(self, job: Job, built: bool, seconds: float) -> None:
+        """A job was built, or found and reused."""
+
+    def job_running(self, job_id: str, seconds: float) -> None:
+        """A job is still running (called about once a second)."""
+
+
+class _Silent:
+    def job_started(self, job_id: str) -> None:
+        pass
+
+    def job_running(self, job_id: str, seconds: float) -> None:
+        pass
+
+    def job_finished(self, job: Job, built: bool, seconds: float) -> None:
+        pass
+
+
+class JobList(Sequence[Job]):
+    """Jobs in build order, with lookups by name: `joblist.get('train')`, `joblist[-1]`."""
+
+    def __init__(self, items: list[tuple[str, Job]] | None = None) -> None:
+        self._items: list[tuple[str, Job]] = list(items or [])
+
+    def append(self, name: str, job: Job) -> None:
+        """Add a job under a name (the method's, unless `name=` was given)."""
+        self._items.append((name, job))
+
+    @overload
+    def __getitem__(self, index: int) -> Job: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Job]: ...
+
+    def __getitem__(self, index: int | slice) -> Job | list[Job]:
+        if isinstance(index, slice):
+            return [job for _, job in self._items[index]]
+        return self._items[index][1]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Job]:
+        return (job for _, job in self._items)
+
+    def get(self, name: str, default: Job | None = None) -> Job | None:
+        """The last job built under this name (or of this method)."""
+        for item_name, job in reversed(self._items):
+            if item_name == name:
+                return job
+        for _, job in reversed(self._items):
+            if job.method == name:
+                return job
+        return default
+
+    def names(self) -> list[str]:
+        """The names, in build order."""
+        return [name for name, _ in self._items]
+
+    def __repr__(self) -> str:
+        return f"JobList({[str(j) for j in self]})"
+
+
+@dataclass
+class UrdItem:
+    """A session as build scripts see it: its jobs as Job objects."""
+
+    session: Session
+    joblist: JobList
+
+    @property
+    def timestamp(self) -> str:
+        """When the session says it was (its ordering key)."""
+        return self.session.timestamp
+
+    @property
+    def caption(self) -> str:
+        """The session's caption."""
+        return self.session.caption
+
+    @property
+    def user(self) -> str:
+        """Who recorded the session."""
+        return self.session.user
+
+    @property
+    def deps(self) -> tuple[tuple[str, str], ...]:
+        """The (list, timestamp) items the session read."""
+        return self.session.deps
+
+
+@dataclass
+class _Open:
+    """A session between urd.begin and urd.finish."""
+
+    name: str
+    timestamp: str | None
+    caption: str
+    entries: list[JobEntry] = field(default_factory=list)
+    joblist: JobList = field(default_factory=JobList)
+    deps: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _as_job(project: Project, method: str, param: str, value: Any) -> Job:
+    if isinstance(value, Job):
+        return value
+    if isinstance(value, str):
+        return Job(value, project)
+    raise OptionError(
+        f"{method}: job parameter {param!r} takes a Job or a job id, not {type(value).__name__}"
+    )
+
+
+class Urd:
+    """The object a build script's `main(urd)` receives."""
+
+    def __init__(
+        self,
+        project: Project,
+        reporter: Reporter | None = None,
+        live: IO[bytes] | None = None,
+        provenance: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        self.project = project
+        self.reporter = reporter or _Silent()
+        self.live = live
+        self.provenance = provenance
+        self._git: dict[str, Any] | None = None
+        self._all = JobList()
+        self._open: _Open | None = None
+        self._lists: UrdLists | None = None
+        self.script = ""
+        self.script_source: bytes | None = None  # stored only when a session is recorded
+        self.built: list[Job] = []
+        self.reused: list[Job] = []
+
+    def build(
+        self,
+        method: str,
+        options: dict[str, Any] | None = None,
+        jobs: dict[str, Any] | None = None,
+        datasets: dict[str, Any] | None = None,
+        name: str | None = None,
+        **params: Any,
+    ) -> Job:
+        """The job of `method` with these parameters: reused if stored, else run now."""
+        t0 = time.perf_counter()
+        spec = self.plan(method, options, jobs, datasets, params)
+        manifest_id = self.project.store.index.get(spec.key)
+        if manifest_id is not None:
+            job = Job.from_key(self.project, spec.key, method=spec.method.name)
+            self.reused.append(job)
+            self.reporter.job_finished(job, False, time.perf_counter() - t0)
+        else:
+            self.reporter.job_started(spec.id)
+
+            def tick() -> None:
+                self.reporter.job_running(spec.id, time.perf_counter() - t0)
+
+            job = run_job(self.project, spec, self.live, self.git_state(), tick)
+            self.built.append(job)
+            self.reporter.job_finished(job, True, time.perf_counter() - t0)
+        built = manifest_id is None
+        self._all.append(name or method, job)
+        if self._open is not None:
+            self._open.joblist.append(name or method, job)
+            self._open.entries.append(JobEntry(name or method, method, job.id, job.key, built))
+        return job
+
+    # -- urd lists ------------------------------------------------------------------------
+
+    @property
+    def lists(self) -> UrdLists:
+        """The store's urd lists."""
+        if self._lists is None:
+            self._lists = UrdLists(self.project.store.root / "urd")
+        return self._lists
+
+    @property
+    def joblist(self) -> JobList:
+        """The jobs of the open session, or of the whole build when none is open."""
+        return self._open.joblist if self._open else self._all
+
+    def begin(self, list: str, timestamp: Any = None, caption: str | None = None) -> None:
+        """Start recording a session in urd list `list`."""
+        check_list_name(list)
+        if self._open is not None:
+            raise UrdError(
+                f"urd.begin({list!r}): session {self._open.name!r} is still open; "
+                "finish or abort it first"
+            )
+        ts = normalise_timestamp(timestamp) if timestamp is not None else None
+        self._open = _Open(list, ts, caption or "")
+
+    def finish(
+        self,
+        list: str,
+        timestamp: Any = None,
+        caption: str | None = None,
+        update: bool = False,
+    ) -> UrdItem:
+        """Record the open session; an identical one already there is left as it is."""
+        if self._open is None or self._open.name != list:
+            opened = repr(self._open.name) if self._open else "none"
+            raise UrdError(f"urd.finish({list!r}): no session of that list is open ({opened} is)")
+        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        ts = normalise_timestamp(timestamp) if timestamp is not None else self._open.timestamp
+        session = Session(
+            list=list,
+            timestamp=ts or normalise_timestamp(None),
+            recorded=now,
+            user=environment()["user"],
+            caption=caption if caption is not None else self._open.caption,
+            script=self.script,
+            script_blob=(
+                self.project.store.objects.put_bytes("blob", self.script_source)
+                if self.script_source is not None
+                else ""
+            ),
+            joblist=tuple(self._open.entries),
+            deps=tuple(self._open.deps),
+        )
+        self.lists.record(session, update)
+        item = UrdItem(session, self._open.joblist)
+        self._open = None
+        return item
+
+    def abort(self) -> None:
+        """Drop the open session: nothing is recorded."""
+        self._open = None
+
+    def _item(self, session: Session, record: bool) -> UrdItem:
+        if record and self._open is not None:
+            dep = (session.list, session.timestamp)
+            if dep not in self._open.deps:
+                self._open.deps.append(dep)
+        jobs = JobList(
+            [(j.name, Job.from_key(self.project, j.key, method=j.method)) for j in session.joblist]
+        )
+        return UrdItem(session, jobs)
+
+    def latest(self, list: str) -> UrdItem:
+        """The newest session of a list (recorded as a dependency of the open session)."""
+        return self._item(self.lists.latest(list), True)
+
+    def first(self, list: str) -> UrdItem:
+        """The oldest session of a list (recorded as a dependency)."""
+        return self._item(self.lists.first(list), True)
+
+    def get(self, list: str, timestamp: Any) -> UrdItem:
+        """The session at `timestamp` (recorded as a dependency)."""
+        return self._item(self.lists.get(list, timestamp), True)
+
+    def peek_latest(self, list: str) -> UrdItem:
+        """The newest session of a list, without recording a dependency."""
+        return self._item(self.lists.latest(list), False)
+
+    def since(self, list: str, timestamp: Any) -> list[str]:
+        """Timestamps of the sessions after `timestamp`, oldest first."""
+        return self.lists.since(list, timestamp)
+
+    def truncate(self, list: str, timestamp: Any) -> None:
+        """Hide the sessions at or after `timestamp`; the log keeps them."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        self.lists.truncate(list, timestamp, environment()["user"], now)
+
+    def git_state(self) -> dict[str, Any]:
+        """Git state for manifests, asked once, before the first job forks (so that job
+        processes inherit whatever it imported instead of importing it themselves)."""
+        if self._git is None:
+            self._git = self.provenance() if self.provenance else {}
+        return self._git
+
+    def plan(
+        self,
+        method_name: str,
+        options: dict[str, Any] | None,
+        jobs: dict[str, Any] | None,
+        datasets: dict[str, Any] | None,
+        params: dict[str, Any],
+    ) -> JobSpec:
+        """Check the parameters against the method and compute the job key, running nothing."""
+        method = self.project.methods.get(method_name)
+        if datasets:
+            raise OptionError(f"{method_name}: datasets are not supported yet; pass jobs instead")
+        given_options = dict(options or {})
+        given_jobs = dict(jobs or {})
+        for pname, value in params.items():
+            if pname in method.jobs:
+                given_jobs[pname] = value
+            elif pname in method.options:
+                given_options[pname] = value
+            else:
+                valid = ", ".join(sorted([*method.options, *method.jobs])) or "none"
+                raise OptionError(
+                    f"{method_name}: unknown parameter {pname!r}; valid parameters: {valid}"
+                )
+        resolved = resolve_options(method_name, method.options, given_options)
+        input_jobs = self._resolve_jobs(method, given_jobs)
+        input_keys = {
+            n: [j.key for j in v] if isinstance(v, list) else (v.key if v else None)
+            for n, v in input_jobs.items()
+        }
+        sources = [(s.relpath, s.blob_id) for s in method.sources]
+        slices = self.project.config.slices if "analysis" in method.phases else None
+        key = job_key(method.name, sources, resolved, input_keys, slices)
+        return JobSpec(method, key, resolved, input_jobs, slices or 0)
+
+    def _resolve_jobs(
+        self, method: Method, given: dict[str, Any]
+    ) -> dict[str, Job | list[Job] | None]:
+        unknown = sorted(set(given) - set(method.jobs))
+        if unknown:
+            valid = ", ".join(sorted(method.jobs)) or "none"
+            raise OptionError(
+                f"{method.name}: unknown job parameter {unknown[0]!r}; valid: {valid}"
+            )
+        out: dict[str, Job | list[Job] | None] = {}
+        for pname, is_list in method.jobs.items():
+            value = given.get(pname)
+            if is_list:
+                if value is None:
+                    out[pname] = []
+                elif isinstance(value, (list, tuple)):
+                    out[pname] = [_as_job(self.project, method.name, pname, v) for v in value]
+                else:
+                    raise OptionError(
+                        f"{method.name}: job parameter {pname!r} takes a list of jobs"
+                    )
+            elif isinstance(value, (list, tuple)):
+                raise OptionError(
+                    f"{method.name}: job parameter {pname!r} takes one job, not a list"
+                )
+            else:
+                out[pname] = (
+                    None if value is None else _as_job(self.project, method.name, pname, value)
+                )
+        return out

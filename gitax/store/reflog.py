@@ -1,0 +1,48 @@
+"""Append-only text logs (like git's reflogs): one line per entry, appended under a lock.
+
+A crash in the middle of an append can leave a last line without its newline; readers
+ignore it, and the next append (under the lock) cuts it off before writing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitax.store.fsutil import ensure_dir, fsync_dir
+from gitax.store.lockfile import locked
+
+
+def append_line(path: str | os.PathLike[str], line: bytes) -> None:
+    """Append one complete line (it must end with the only newline it holds), durably."""
+    if not line.endswith(b"\n") or b"\n" in line[:-1]:
+        raise ValueError("a log entry is exactly one line")
+    target = Path(path)
+    ensure_dir(target.parent)
+    with locked(target):
+        created = not target.exists()
+        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size:
+                last = os.pread(fd, 1, size - 1)
+                if last != b"\n":  # a torn append: drop the partial line
+                    data = os.pread(fd, size, 0)
+                    os.ftruncate(fd, data.rfind(b"\n") + 1)
+            os.lseek(fd, 0, os.SEEK_END)
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(target.parent)
+
+
+def read_lines(path: str | os.PathLike[str]) -> list[tuple[int, bytes]]:
+    """(line number, line without newline) for every complete line; [] if no log."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    complete = data[: data.rfind(b"\n") + 1]
+    return [(n, line) for n, line in enumerate(complete.split(b"\n")[:-1], 1)]
