@@ -32,12 +32,14 @@ def methods_of(ids: list[str]) -> list[str]:
 def test_example_in_a_git_repository(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(
-        REPO / "examples" / "cars", repo, ignore=shutil.ignore_patterns(".gitax", "results")
+        REPO / "examples" / "cars",
+        repo,
+        ignore=shutil.ignore_patterns(".gitax", "results", "gitax.lock"),
     )
     git("init", "-q", cwd=repo)
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "example", cwd=repo)
-    head = git("rev-parse", "HEAD", cwd=repo).strip()
+    built_at = git("rev-parse", "HEAD", cwd=repo).strip()
 
     first = build(repo)
     assert methods_of(first["built"]) == ["parse", "clean", "train", "plot_data", "plot_train"]
@@ -47,13 +49,35 @@ def test_example_in_a_git_repository(tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (720, 480)
-    assert git("status", "--porcelain", cwd=repo) == ""  # .gitax/ and results/ are ignored
+    # .gitax/ and results/ are ignored; gitax.lock is new, to be committed with the code
+    assert git("status", "--porcelain", cwd=repo) == "?? gitax.lock\n"
+    from gitax.jobs.resultlock import read_lock
+
+    locked = read_lock(repo)["graph.png"]
+    assert locked.job == first["built"][-1] and locked.file == "graph.png"
+    staged = dict(
+        (line.split("\t")[1], line.split()[1])
+        for line in git("ls-files", "-s", cwd=repo).splitlines()
+    )
+    assert dict(locked.sources) == {
+        path: staged[path]  # the ids git itself computes
+        for path in [
+            "methods/a_clean.py",
+            "methods/a_parse.py",
+            "methods/a_plot_train.py",
+            "methods/a_train.py",
+            "methods/plotting.py",
+        ]
+    }
+    git("add", "gitax.lock", cwd=repo)
+    git("commit", "-qm", "results", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo).strip()
 
     second = build(repo)
     assert second == {"built": [], "reused": first["built"]}
 
     info = json.loads(gitax("show", first["built"][2], "--json", cwd=repo).stdout)
-    assert info["git"] == {"commit": head}
+    assert info["git"] == {"commit": built_at} and built_at != head
 
     # Edit one method: exactly it and its downstream jobs run again.
     method = repo / "methods" / "a_train.py"

@@ -47,8 +47,42 @@ def profile_line(profile: dict[str, Any], slices: int) -> str:
     return ", ".join(parts) or "-"
 
 
+def show_session(ctx: Context, ref: str, as_json: bool) -> None:
+    """Show an urd session: list, timestamp, who, script, what it read, its jobs."""
+    from gitax.cli.cmd_log import session_doc, session_lines
+    from gitax.jobs.urdlog import UrdLists
+
+    s = UrdLists(ctx.project().store.root / "urd").resolve(ref)
+    if as_json:
+        click.echo(json.dumps(session_doc(s), indent=2))
+        return
+    lines = [
+        f"session  {s.ref}",
+        f"caption  {s.caption or '-'}",
+        f"user     {s.user}",
+        f"recorded {s.recorded}",
+        f"script   {s.script or '-'}" + (f" ({s.script_blob[:12]})" if s.script_blob else ""),
+        "deps     " + (", ".join(f"{a}@{b}" for a, b in s.deps) or "-"),
+        f"jobs     {len(s.joblist)}",
+        *session_lines(s, "  "),
+    ]
+    click.echo("\n".join(lines))
+
+
+def is_session_ref(ctx: Context, ref: str) -> bool:
+    """LIST@TIMESTAMP, LIST~N, or the name of an existing urd list."""
+    from gitax.jobs.urdlog import LIST_RE
+
+    name = ref.split("@", 1)[0].split("~", 1)[0]
+    if not LIST_RE.match(name):
+        return False
+    if "@" in ref or "~" in ref:
+        return True
+    return (ctx.project().store.root / "urd" / f"{name}.urd").is_file()
+
+
 @click.command()
-@click.argument("job_ref", metavar="JOB")
+@click.argument("job_ref", metavar="JOB|LIST[@TIMESTAMP|~N]")
 @click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
 @click.option("--source", is_flag=True, help="Print the source files the job was keyed on.")
 @click.option(
@@ -65,10 +99,14 @@ def profile_line(profile: dict[str, Any], slices: int) -> str:
 def show(
     ctx: Context, job_ref: str, as_json: bool, source: bool, output: str | None, files: bool
 ) -> None:
-    """Show a stored job: method, params, inputs, files, value, timings, environment."""
+    """Show a stored job (method, params, inputs, files, value, timings, environment), or
+    an urd session."""
     from gitax.jobs.describe import describe_job
     from gitax.jobs.job import Job, phase_order
 
+    if is_session_ref(ctx, job_ref):
+        show_session(ctx, job_ref, as_json)
+        return
     job = Job(job_ref, ctx.project())
     if source:
         objects = job.project.store.objects

@@ -21,6 +21,7 @@ COMMANDS = {
     "methods": ("gitax.cli.cmd_methods", "methods"),
     "scripts": ("gitax.cli.cmd_methods", "scripts"),
     "status": ("gitax.cli.cmd_status", "status_cmd"),
+    "log": ("gitax.cli.cmd_log", "log"),
 }
 
 

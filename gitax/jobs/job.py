@@ -204,17 +204,55 @@ class Job:
             if p in out
         )
 
+    def upstream(self) -> list[Job]:
+        """This job and every job it was built from (inputs and subjobs, recursively)."""
+        seen: dict[str, Job] = {}
+        todo: list[Job] = [self]
+        while todo:
+            job = todo.pop()
+            if job.key in seen:
+                continue
+            seen[job.key] = job
+            for ref in job.manifest.jobs.values():
+                refs = ref if isinstance(ref, list) else [ref] if ref else []
+                todo += [Job.from_key(self.project, r["key"]) for r in refs]
+            todo += [Job.from_key(self.project, s["key"]) for s in job.manifest.subjobs]
+        return list(seen.values())
+
     def link_result(self, filename: str, name: str | None = None) -> Path:
-        """Make `results/<name>` a link to one of this job's files; return the link."""
+        """Make `results/<name>` a link to one of this job's files, and record it in
+        gitax.lock with the sources it and its upstream jobs were built from."""
+        from gitax.jobs.resultlock import LockedResult, record, upstream_sources
+
         check_relpath(filename)
-        if filename not in self.files():
+        tree = parse_tree(self.project.store.objects.get_bytes(self.manifest.files, "tree"))
+        if filename not in tree:
             raise GitaxError(
-                f"{self.id} has no file {filename!r}; it has: {', '.join(self.files()) or 'none'}"
+                f"{self.id} has no file {filename!r}; it has: {', '.join(sorted(tree)) or 'none'}"
             )
-        link = self.project.config.results / check_relpath(name or os.path.basename(filename))
-        target = Path(self.filename(filename))
-        atomic_symlink(os.path.relpath(target, link.parent.resolve()), link)
+        rel = check_relpath(name or os.path.basename(filename))
+        link = link_file(self, filename, self.project.config.results / rel)
+        entry = tree[filename]
+        record(
+            self.project.root,
+            LockedResult(
+                path=rel,
+                job=self.id,
+                key=self.key,
+                file=filename,
+                blob=entry.id,
+                size=entry.size,
+                sources=upstream_sources(self.upstream()),
+            ),
+        )
         return link
+
+
+def link_file(job: Job, filename: str, link: Path) -> Path:
+    """Point `link` at one of a job's files (materialising the job), relatively."""
+    target = Path(job.filename(filename))
+    atomic_symlink(os.path.relpath(target, link.parent.resolve()), link)
+    return link
 
 
 def materialise(job: Job) -> Path:

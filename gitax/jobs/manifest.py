@@ -88,6 +88,8 @@ class Manifest:
     slices: int = 0  # analysis processes (part of the key when there is an analysis())
     profile: dict[str, Any] = field(default_factory=dict)  # per phase, and per slice
     subjobs: list[dict[str, str]] = field(default_factory=list)  # {"id", "key"} built inside
+    git_blobs: dict[str, str] = field(default_factory=dict)  # source path -> git blob id
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # input path -> hash, size
 
     def object_ids(self) -> list[str]:
         """Every object this manifest refers to directly."""

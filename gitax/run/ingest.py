@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
 from gitax.jobs.project import Project
-from gitax.store.hashing import to_jsonable
+from gitax.store.hashing import git_blob_id, to_jsonable
 
 if TYPE_CHECKING:
     from gitax.run.runner import JobSpec
@@ -85,6 +85,8 @@ def ingest(
         slices=spec.slices,
         profile=result["profile"],
         subjobs=_subjobs(ctl),
+        git_blobs={s.relpath: git_blob_id(s.data) for s in spec.method.sources},
+        inputs=result.get("inputs", {}),
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
     store.index.put(spec.key, manifest_id)  # the commit point

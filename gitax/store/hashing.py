@@ -70,6 +70,11 @@ def object_id(obj_type: str, content: bytes) -> str:
     return h.hexdigest()
 
 
+def git_blob_id(data: bytes) -> str:
+    """The id git gives a file's content: sha1 of b'blob <size>\\0' + content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def is_object_id(text: str) -> bool:
     """Is `text` a well-formed object id (64 lower-case hex digits)?"""
     return len(text) == HEX_LEN and all(c in "0123456789abcdef" for c in text)
