@@ -22,6 +22,7 @@ COMMANDS = {
     "scripts": ("gitax.cli.cmd_methods", "scripts"),
     "status": ("gitax.cli.cmd_status", "status_cmd"),
     "log": ("gitax.cli.cmd_log", "log"),
+    "checkout": ("gitax.cli.cmd_checkout", "checkout"),
 }
 
 
