@@ -17,7 +17,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,17 +181,36 @@ def run_job(
         _pump(reads, pump, tick)
         _, code, usage = os.wait4(pid, 0)
     except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)  # its slices die with it (PR_SET_PDEATHSIG)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        _forget_status(store.root, pid)
-        _keep_failed(store.failed, spec.id, rundir)
+        with deferred_interrupts():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # its slices die with it (PR_SET_PDEATHSIG)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            _forget_status(store.root, pid)
+            _keep_failed(store.failed, spec.id, rundir)
         raise
     finally:
         pump.close()
         for r in reads.values():
             os.close(r)
+    with deferred_interrupts():  # an interrupt now waits until the store is consistent
+        return _conclude(project, spec, rundir, code, usage, started, t0, pid, git)
+
+
+def _conclude(
+    project: Project,
+    spec: JobSpec,
+    rundir: Path,
+    code: int,
+    usage: Any,
+    started: datetime,
+    t0: float,
+    pid: int,
+    git: dict[str, Any] | None,
+) -> Job:
+    """Keep a failed job's directory and raise, or store a finished job."""
+    store = project.store
+    jobdir, ctl = rundir / "job", rundir / "ctl"
     wall = time.perf_counter() - t0
     if code != 0:
         phase, sliceno, reason, details = _failure(ctl, code, store.root, pid)
@@ -210,6 +229,18 @@ def run_job(
     shutil.rmtree(rundir, ignore_errors=True)
     shutil.rmtree(store.failed / spec.id, ignore_errors=True)  # an older failure is moot
     return job
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block ends: cleaning up after a job or storing
+    it must not stop half-way. A signal that came meanwhile is delivered at the end."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _failure(ctl: Path, code: int, store_root: Path, pid: int) -> tuple[str, int | None, str, str]:
