@@ -23,6 +23,8 @@ COMMANDS = {
     "status": ("gitax.cli.cmd_status", "status_cmd"),
     "log": ("gitax.cli.cmd_log", "log"),
     "checkout": ("gitax.cli.cmd_checkout", "checkout"),
+    "diff": ("gitax.cli.cmd_diff", "diff"),
+    "lineage": ("gitax.cli.cmd_lineage", "lineage"),
 }
 
 

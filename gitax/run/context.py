@@ -35,6 +35,7 @@ class CurrentJob:
         self.explicit: set[str] = set()  # registered with register_file(s)
         self.written: set[str] = set()  # written through the job API
         self.temp: set[str] = set()
+        self.inputs: set[str] = set()  # input files the job asked for, hashed when it ends
         self.auto = True
 
     @property
@@ -121,8 +122,10 @@ class CurrentJob:
         return str(self.project.config.input)
 
     def input_filename(self, *parts: str) -> str:
-        """A path inside the input folder."""
-        return os.path.join(self.input_directory(), *parts)
+        """A path inside the input folder (recorded, with its hash, in the manifest)."""
+        path = os.path.join(self.input_directory(), *parts)
+        self.inputs.add(os.path.normpath(path))
+        return path
 
     def open_input(self, name: str, mode: str = "rb") -> IO[Any]:
         """Open a file of the input folder for reading."""

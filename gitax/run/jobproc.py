@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import hashlib
 import json
 import os
 import pickle
@@ -154,6 +155,24 @@ def imported_modules(baseline: set[str], sources: list[bytes]) -> list[str]:
     return sorted(n for n in names if n not in stdlib and not n.startswith("_"))
 
 
+def hash_inputs(paths: set[str], root: Path) -> dict[str, dict[str, Any]]:
+    """sha256 and size of each input file that exists, by project-relative path."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(paths):
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    h.update(chunk)
+                    size += len(chunk)
+        except (FileNotFoundError, IsADirectoryError):
+            continue  # asked for but never there: nothing was read
+        rel = os.path.relpath(path, root)
+        out[rel if not rel.startswith("..") else path] = {"sha256": h.hexdigest(), "size": size}
+    return out
+
+
 def _write_error(ctl: Path, phase: str, sliceno: int | None, reason: str, details: str) -> None:
     doc = {"phase": phase, "slice": sliceno, "reason": reason, "details": details}
     (ctl / "error.json").write_text(json.dumps(doc))
@@ -166,6 +185,7 @@ def _track_doc(job: CurrentJob) -> str:
             "explicit": sorted(job.explicit),
             "written": sorted(job.written),
             "temp": sorted(job.temp),
+            "inputs": sorted(job.inputs),
         }
     )
 
@@ -176,6 +196,7 @@ def _merge_tracking(job: CurrentJob, text: str) -> None:
     job.explicit |= set(doc["explicit"])
     job.written |= set(doc["written"])
     job.temp |= set(doc["temp"])
+    job.inputs |= set(doc["inputs"])
 
 
 class JobProcess:
@@ -292,6 +313,7 @@ class JobProcess:
             "files": sorted(files),
             "profile": profile,
             "modules": sorted(modules),
+            "inputs": hash_inputs(current.inputs, self.project.root),
         }
         (self.ctl / "result.pickle").write_bytes(pickle.dumps(result))
 
