@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ProjectDir, gitax
+from conftest import REPO, ProjectDir, gitax
 
 from gitax.jobs.checkout import CheckoutError, checkout_job
 from gitax.jobs.job import Job
@@ -148,3 +148,96 @@ def test_log_and_show_sessions(proj: ProjectDir) -> None:
     assert doc["caption"] == "day 6"
     proc = gitax("show", "main@2023-02-01", cwd=proj.root, check=False)
     assert proc.returncode == 1 and "no session at 2023-02-01" in proc.stderr
+
+
+def test_diff_of_two_real_builds(proj: ProjectDir) -> None:
+    proj.method(
+        "make",
+        """
+        options = dict(text="one", scale=1)
+        def synthesis(job):
+            job.json_save({"text": options.text}, "out.json")
+            if options.scale > 1:
+                job.json_save({}, "extra.json")
+            return options.text * options.scale
+        """,
+    )
+    proj.method("use", "jobs = ('src',)\ndef synthesis():\n    return jobs.src.load()\n")
+    proj.build_script(
+        """
+        def main(urd):
+            urd.begin("main", "2023-01-05")
+            urd.build("use", src=urd.build("make"))
+            urd.finish("main")
+        """
+    )
+    run_build(proj.project())
+    path = proj.root / "methods" / "a_make.py"
+    path.write_text(path.read_text().replace("return options.text", "return 'v2 ' + options.text"))
+    proj.build_script(
+        """
+        def main(urd):
+            urd.begin("main", "2023-01-06")
+            urd.build("use", src=urd.build("make", scale=2))
+            urd.finish("main")
+        """
+    )
+    run_build(proj.project())
+    sessions = json.loads(gitax("diff", "main~1", "main", "--json", cwd=proj.root).stdout)
+    assert [(j["name"], j["status"]) for j in sessions["jobs"]] == [
+        ("make", "changed"),
+        ("use", "changed"),
+    ]
+    ids = [j["a"] for j in sessions["jobs"]] + [j["b"] for j in sessions["jobs"]]
+    doc = json.loads(gitax("diff", ids[0], ids[2], "--json", cwd=proj.root).stdout)
+    assert doc["options"] == {"scale": [1, 2]}
+    assert doc["files"] == {"extra.json": {"status": "added", "size": [None, 3]}}
+    assert doc["value"] == ["'one'", "'v2 oneone'"]
+    assert "-    return options.text" in doc["sources"]["methods/a_make.py"]["diff"]
+    text = gitax("diff", ids[0], ids[2], cwd=proj.root).stdout
+    assert "option   scale: 1 -> 2" in text and "file     added    extra.json" in text
+    use = json.loads(gitax("diff", ids[1], ids[3], "--json", cwd=proj.root).stdout)
+    assert use["jobs"] == {"src": [ids[0], ids[2]]} and use["sources"] == {}
+    same = gitax("diff", ids[0], ids[0], cwd=proj.root).stdout
+    assert "are the same job" in same
+
+
+def test_lineage_of_the_examples_graph(tmp_path: Path) -> None:
+    repo = tmp_path / "cars"
+    shutil.copytree(
+        REPO / "examples" / "cars",
+        repo,
+        ignore=shutil.ignore_patterns(".gitax", "results", "gitax.lock"),
+    )
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "cars", cwd=repo)
+    head = git("rev-parse", "HEAD", cwd=repo).strip()
+    gitax("build", cwd=repo)
+    graph = json.loads(gitax("lineage", "results/graph.png", "--json", cwd=repo).stdout)
+    nodes = graph["nodes"]
+    assert graph["result"]["path"] == "graph.png"
+    assert sorted(n["method"] for n in nodes.values()) == ["clean", "parse", "plot_train", "train"]
+    assert all(n["commit"] == head for n in nodes.values())
+    parse = next(n for n in nodes.values() if n["method"] == "parse")
+    import hashlib
+
+    data = (repo / "data" / "cars.csv").read_bytes()
+    assert parse["inputs"] == [
+        {"path": "data/cars.csv", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    ]
+    staged = {
+        line.split("\t")[1]: line.split()[1]
+        for line in git("ls-files", "-s", cwd=repo).splitlines()
+    }
+    for node in nodes.values():
+        for s in node["sources"]:
+            assert s["git"] == staged[s["path"]]
+    tree = gitax("lineage", "graph.png", cwd=repo).stdout
+    assert tree.splitlines()[0] == "results/graph.png  = graph.png of"
+    assert "input  data/cars.csv  sha256 " in tree and "(see above)" in tree
+    dot = gitax("lineage", graph["root"], "--dot", cwd=repo).stdout
+    assert dot.startswith("digraph lineage {") and dot.rstrip().endswith("}")
+    assert '"data/cars.csv@' in dot
+    proc = gitax("lineage", "results/nope.png", cwd=repo, check=False)
+    assert proc.returncode == 1 and "not a result in gitax.lock" in proc.stderr
