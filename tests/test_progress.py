@@ -20,7 +20,7 @@ def finished(reporter: LineReporter) -> None:
 def test_terminal_gets_a_live_line_that_job_output_and_results_clear() -> None:
     out = Terminal()
     reporter = LineReporter(out, quiet=False)
-    reporter.job_started("train-abc")
+    reporter.job_started("train-abc", ["new method"])
     reporter.job_running("train-abc", 3.2)
     assert out.getvalue().endswith("\r\033[Krunning  train-abc  3 s")
     raw = io.BytesIO()
@@ -34,13 +34,13 @@ def test_terminal_gets_a_live_line_that_job_output_and_results_clear() -> None:
 def test_not_a_terminal_gets_plain_lines_only() -> None:
     out = io.StringIO()
     reporter = LineReporter(out, quiet=False)
-    reporter.job_started("train-abc")
+    reporter.job_started("train-abc", ["option lr: 0.1 -> 0.2"])
     reporter.job_running("train-abc", 1.0)
     reporter.job_running("train-abc", PLAIN_EVERY + 0.5)
     reporter.job_running("train-abc", PLAIN_EVERY + 1.5)
     finished(reporter)
     assert out.getvalue() == (
-        "building train-abc\n"
+        "building train-abc  (option lr: 0.1 -> 0.2)\n"
         f"running  train-abc  {PLAIN_EVERY + 0.5:.0f} s\n"
         "built    train-abc  1.50 s\n"
     )
@@ -50,7 +50,7 @@ def test_not_a_terminal_gets_plain_lines_only() -> None:
 def test_quiet_shows_only_results() -> None:
     out = Terminal()
     reporter = LineReporter(out, quiet=True)
-    reporter.job_started("train-abc")
+    reporter.job_started("train-abc", ["new method"])
     reporter.job_running("train-abc", PLAIN_EVERY * 2)
     finished(reporter)
     assert out.getvalue() == "built    train-abc  1.50 s\n"

@@ -17,43 +17,53 @@ PLAIN_EVERY = 60.0  # seconds between "still running" lines when not on a termin
 
 class LineReporter:
     """One line per job, built or reused, with its time; on a terminal, a live line shows
-    the running job and its elapsed time."""
+    the running job and its elapsed time.
 
-    def __init__(self, out: IO[str], quiet: bool) -> None:
-        self.out, self.quiet = out, quiet
+    A reader that goes away (`gitax build | head`) must not stop the build: jobs are real
+    work and their output is kept in OUTPUT/ anyway, so writing just stops."""
+
+    def __init__(self, out: IO[str], quiet: bool, dry_run: bool = False) -> None:
+        self.out, self.quiet, self.dry_run = out, quiet, dry_run
         self.tty = out.isatty()
         self.drawn = False
         self.next_plain = PLAIN_EVERY
+        self.closed = False
+
+    def write(self, text: str) -> None:
+        """Write and flush, unless the reader has gone."""
+        if self.closed:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except BrokenPipeError:
+            self.closed = True
 
     def clear(self) -> None:
         """Erase the live line before anything else is written."""
         if self.drawn:
-            self.out.write("\r\033[K")
-            self.out.flush()
+            self.write("\r\033[K")
             self.drawn = False
 
-    def job_started(self, job_id: str) -> None:
+    def job_started(self, job_id: str, reasons: list[str]) -> None:
         self.next_plain = PLAIN_EVERY
-        if not self.quiet:
-            self.out.write(f"building {job_id}\n")
-            self.out.flush()
+        if self.dry_run or not self.quiet:
+            verb = "would build" if self.dry_run else "building"
+            self.write(f"{verb} {job_id}  ({'; '.join(reasons)})\n")
 
     def job_running(self, job_id: str, seconds: float) -> None:
         if self.quiet:
             return
         if self.tty:
-            self.out.write(f"\r\033[Krunning  {job_id}  {seconds:.0f} s")
-            self.out.flush()
+            self.write(f"\r\033[Krunning  {job_id}  {seconds:.0f} s")
             self.drawn = True
         elif seconds >= self.next_plain:
-            self.out.write(f"running  {job_id}  {seconds:.0f} s\n")
-            self.out.flush()
+            self.write(f"running  {job_id}  {seconds:.0f} s\n")
             self.next_plain += PLAIN_EVERY
 
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
         self.clear()
-        self.out.write(f"{'built' if built else 'reused':8} {job.id}  {seconds:.2f} s\n")
-        self.out.flush()
+        self.write(f"{'built' if built else 'reused':8} {job.id}  {seconds:.2f} s\n")
 
 
 class LiveOut:
@@ -64,18 +74,29 @@ class LiveOut:
 
     def write(self, data: bytes) -> int:
         self.reporter.clear()
-        return self.raw.write(data)
+        if self.reporter.closed:
+            return len(data)
+        try:
+            return self.raw.write(data)
+        except BrokenPipeError:
+            self.reporter.closed = True
+            return len(data)
 
     def flush(self) -> None:
-        self.raw.flush()
+        if not self.reporter.closed:
+            try:
+                self.raw.flush()
+            except BrokenPipeError:
+                self.reporter.closed = True
 
 
 @click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Last stdout line: built and reused ids.")
 @click.option("-q", "--quiet", is_flag=True, help="No 'building' or progress lines.")
+@click.option("--dry-run", is_flag=True, help="List what would be built, and why; run nothing.")
 @click.pass_obj
-def build(ctx: Context, name: str | None, as_json: bool, quiet: bool) -> None:
+def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: bool) -> None:
     """Run build.py (or build_NAME.py): reuse every stored job, run the rest."""
     from gitax.cli.cmd_status import format_running, running_in
     from gitax.git.repo import provenance
@@ -83,7 +104,7 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool) -> None:
 
     project = ctx.project()
     text = sys.stderr if as_json else sys.stdout
-    reporter = LineReporter(text, quiet)
+    reporter = LineReporter(text, quiet, dry_run)
     git: dict[str, Any] | None = None
 
     def git_state() -> dict[str, Any]:
@@ -107,10 +128,25 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool) -> None:
         reporter,
         live=LiveOut(raw, reporter) if raw is not None else None,  # type: ignore[arg-type]
         provenance=git_state,
+        dry_run=dry_run,
     )
+    if dry_run:
+        if result.stopped:
+            reporter.write(f"dry run stopped: {result.stopped}\n")
+        reporter.write(
+            f"dry run: {len(result.planned)} would be built, {len(result.reused)} reused; "
+            "nothing ran\n"
+        )
+        if as_json:
+            doc = {
+                "would_build": [{"id": j.id, "why": r} for j, r in result.planned],
+                "reused": [j.id for j in result.reused],
+                "stopped": result.stopped,
+            }
+            click.echo(json.dumps(doc))
+        return
     summary = f"{len(result.built)} built, {len(result.reused)} reused in {result.seconds:.2f} s"
-    text.write(summary + "\n")
-    text.flush()
+    reporter.write(summary + "\n")
     if as_json:
         doc = {"built": [j.id for j in result.built], "reused": [j.id for j in result.reused]}
         click.echo(json.dumps(doc))

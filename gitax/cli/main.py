@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import signal
@@ -97,6 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
+    except BrokenPipeError:
+        # The reader went away (`gitax log | head`): exit as git does, quietly.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except (click.Abort, KeyboardInterrupt):
         click.echo(
             "gitax: interrupted; the running job was stopped and nothing of it stored", err=True

@@ -225,12 +225,14 @@ class Job:
         from gitax.jobs.resultlock import LockedResult, record, upstream_sources
 
         check_relpath(filename)
+        rel = check_relpath(name or os.path.basename(filename))
+        if self.project.dry_run:
+            return self.project.config.results / rel
         tree = parse_tree(self.project.store.objects.get_bytes(self.manifest.files, "tree"))
         if filename not in tree:
             raise GitaxError(
                 f"{self.id} has no file {filename!r}; it has: {', '.join(sorted(tree)) or 'none'}"
             )
-        rel = check_relpath(name or os.path.basename(filename))
         link = link_file(self, filename, self.project.config.results / rel)
         entry = tree[filename]
         record(

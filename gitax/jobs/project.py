@@ -20,6 +20,7 @@ class Project:
         self.config = config
         self.methods = Methods(config)
         self._store: Store | None = None
+        self.dry_run = False  # set by `gitax build --dry-run`: nothing may be written
 
     @classmethod
     def find(cls, start: str | os.PathLike[str] = ".") -> Project:

@@ -14,7 +14,7 @@ from typing import IO, Any
 from gitax.errors import GitaxError
 from gitax.jobs.job import Job
 from gitax.jobs.project import Project, set_current
-from gitax.run.urd import BuildError, Reporter, Urd
+from gitax.run.urd import BuildError, DryRunStop, Reporter, Urd
 
 __all__ = ["BuildError", "BuildResult", "BuildScriptFailed", "Reporter", "run_build"]
 
@@ -27,6 +27,8 @@ class BuildResult:
     built: list[Job] = field(default_factory=list)
     reused: list[Job] = field(default_factory=list)
     seconds: float = 0.0
+    planned: list[tuple[Job, list[str]]] = field(default_factory=list)  # dry run
+    stopped: str = ""  # dry run: why it could not go further
 
 
 def find_script(project: Project, name: str | None) -> Path:
@@ -63,8 +65,10 @@ def run_build(
     reporter: Reporter | None = None,
     live: IO[bytes] | None = None,
     provenance: Callable[[], dict[str, Any]] | None = None,
+    dry_run: bool = False,
 ) -> BuildResult:
-    """Run a build script's main(urd); every job it asks for is reused or built."""
+    """Run a build script's main(urd); every job it asks for is reused or built. With
+    dry_run, nothing runs or is written: it lists what would be built, and why."""
     script = find_script(project, name)
     t0 = time.perf_counter()
     source = script.read_bytes()
@@ -75,6 +79,9 @@ def run_build(
     module = type(sys)(f"gitax_build_{script.stem}")
     module.__file__ = str(script)
     urd = Urd(project, reporter, live, provenance)
+    urd.dry_run = dry_run
+    project.dry_run = dry_run
+    stopped = ""
     urd.script = script.relative_to(project.root).as_posix()
     urd.script_source = source
     set_current(project)
@@ -84,7 +91,11 @@ def run_build(
         main = module.__dict__.get("main")
         if not callable(main) or len(inspect.signature(main).parameters) != 1:
             raise BuildError(f"{script.name}: define `def main(urd):` to be a build script")
-        main(urd)
+        try:
+            main(urd)
+        except DryRunStop as e:
+            stopped = _script_line(script, e.__traceback__) + str(e)
+            urd._open = None
         if urd._open is not None:
             raise BuildError(
                 f"{script.name}: urd.begin({urd._open.name!r}) was never finished; call "
@@ -102,7 +113,9 @@ def run_build(
         ) from e
     finally:
         sys.path.remove(str(script.parent))
-    return BuildResult(script.name, urd.built, urd.reused, time.perf_counter() - t0)
+    return BuildResult(
+        script.name, urd.built, urd.reused, time.perf_counter() - t0, urd.planned, stopped
+    )
 
 
 class BuildScriptFailed(BuildError):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
 from gitax.jobs.project import Project
+from gitax.run.why import note_latest
 from gitax.store.hashing import git_blob_id, to_jsonable
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def ingest(
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
     store.index.put(spec.key, manifest_id)  # the commit point
+    note_latest(store.root, spec.method.name, spec.key)
     settle_workdir(jobdir, set(names), store.work / spec.id)
     return Job.from_key(project, spec.key, manifest)
 

@@ -24,6 +24,30 @@ from gitax.jobs.urdlog import (
 )
 from gitax.run.environment import environment
 from gitax.run.runner import JobSpec, run_job
+from gitax.run.why import why
+
+
+class DryRunStop(GitaxError):
+    """A dry run reached a job that would have to run before the script can go on."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"the build script reads {job_id}, which would be built first; the dry run stops here"
+        )
+
+
+class PlannedJob(Job):
+    """A job a dry run would build: its id and key are known, its contents are not."""
+
+    @property
+    def manifest(self) -> Any:  # type: ignore[override]
+        """Not there yet: reading it stops the dry run."""
+        raise DryRunStop(self.id)
+
+    def link_result(self, filename: str, name: str | None = None) -> Any:
+        """Nothing to link in a dry run."""
+        return None
 
 
 class BuildError(GitaxError):
@@ -33,8 +57,8 @@ class BuildError(GitaxError):
 class Reporter(Protocol):
     """Receives build progress; the CLI prints it (nothing below the CLI prints)."""
 
-    def job_started(self, job_id: str) -> None:
-        """A job is about to run."""
+    def job_started(self, job_id: str, reasons: list[str]) -> None:
+        """A job is about to run, and why (or, in a dry run, would run)."""
 
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
         """A job was built, or found and reused."""
@@ -44,7 +68,7 @@ class Reporter(Protocol):
 
 
 class _Silent:
-    def job_started(self, job_id: str) -> None:
+    def job_started(self, job_id: str, reasons: list[str]) -> None:
         pass
 
     def job_running(self, job_id: str, seconds: float) -> None:
@@ -167,6 +191,8 @@ class Urd:
         self._all = JobList()
         self._open: _Open | None = None
         self._lists: UrdLists | None = None
+        self.dry_run = False
+        self.planned: list[tuple[Job, list[str]]] = []  # dry run: what would be built, why
         self.script = ""
         self.script_source: bytes | None = None  # stored only when a session is recorded
         self.built: list[Job] = []
@@ -189,8 +215,12 @@ class Urd:
             job = Job.from_key(self.project, spec.key, method=spec.method.name)
             self.reused.append(job)
             self.reporter.job_finished(job, False, time.perf_counter() - t0)
+        elif self.dry_run:
+            job = PlannedJob.from_key(self.project, spec.key, method=spec.method.name)
+            self.planned.append((job, why(self.project, spec)))
+            self.reporter.job_started(spec.id, self.planned[-1][1])
         else:
-            self.reporter.job_started(spec.id)
+            self.reporter.job_started(spec.id, why(self.project, spec))
 
             def tick() -> None:
                 self.reporter.job_running(spec.id, time.perf_counter() - t0)
@@ -199,6 +229,9 @@ class Urd:
             self.built.append(job)
             self.reporter.job_finished(job, True, time.perf_counter() - t0)
         built = manifest_id is None
+        if self.dry_run and built:
+            self._all.append(name or method, job)
+            return job
         self._all.append(name or method, job)
         if self._open is not None:
             self._open.joblist.append(name or method, job)
@@ -243,6 +276,10 @@ class Urd:
             raise UrdError(f"urd.finish({list!r}): no session of that list is open ({opened} is)")
         now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
         ts = normalise_timestamp(timestamp) if timestamp is not None else self._open.timestamp
+        if self.dry_run:  # nothing is recorded in a dry run
+            item = UrdItem(Session(list, ts or "", now, ""), self._open.joblist)
+            self._open = None
+            return item
         session = Session(
             list=list,
             timestamp=ts or normalise_timestamp(None),
@@ -299,6 +336,8 @@ class Urd:
 
     def truncate(self, list: str, timestamp: Any) -> None:
         """Hide the sessions at or after `timestamp`; the log keeps them."""
+        if self.dry_run:
+            return
         now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
         self.lists.truncate(list, timestamp, environment()["user"], now)
 

@@ -1,0 +1,67 @@
+"""Why a job must run: how it differs from the newest stored job of the same method."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gitax.jobs.job import load_manifest
+from gitax.jobs.project import Project
+from gitax.store.fsutil import atomic_write
+from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
+
+if TYPE_CHECKING:
+    from gitax.run.runner import JobSpec
+
+LATEST_DIR = "latest"
+
+
+def note_latest(store_root: Path, method: str, key: str) -> None:
+    """Remember the newest stored job of a method (advisory: only `why` reads it)."""
+    atomic_write(store_root / LATEST_DIR / method, key.encode() + b"\n", durable=False)
+
+
+def _latest(project: Project, method: str) -> Any:
+    path = project.store.root / LATEST_DIR / method
+    with contextlib.suppress(OSError, ValueError):
+        key = path.read_text().strip()
+        if is_object_id(key):
+            return load_manifest(project, key)
+    return None
+
+
+def _ids(ref: Any) -> Any:
+    if ref is None:
+        return None
+    if isinstance(ref, list):
+        return [r["id"] for r in ref]
+    return ref["id"]
+
+
+def why(project: Project, spec: JobSpec) -> list[str]:
+    """Short reasons, e.g. 'option lr: 0.1 -> 0.2', 'source changed: methods/a_train.py'."""
+    try:
+        old = _latest(project, spec.method.name)
+    except Exception:
+        old = None
+    if old is None:
+        return ["new method"]
+    reasons = []
+    new_sources = {s.relpath: s.blob_id for s in spec.method.sources}
+    for path in sorted(set(old.sources) | set(new_sources)):
+        a, b = old.sources.get(path), new_sources.get(path)
+        if a != b:
+            what = "added" if a is None else "removed" if b is None else "changed"
+            reasons.append(f"source {what}: {path}")
+    old_opts, new_opts = from_jsonable(old.options), spec.options
+    for name in sorted(set(old_opts) | set(new_opts)):
+        if to_jsonable(old_opts.get(name)) != to_jsonable(new_opts.get(name)):
+            reasons.append(f"option {name}: {old_opts.get(name)!r} -> {new_opts.get(name)!r}")
+    for name, value in spec.jobs.items():
+        new_ids = [j.id for j in value] if isinstance(value, list) else (value and value.id)
+        if _ids(old.jobs.get(name)) != new_ids:
+            reasons.append(f"input {name}: {_ids(old.jobs.get(name))} -> {new_ids}")
+    if old.slices != spec.slices:
+        reasons.append(f"slices: {old.slices} -> {spec.slices}")
+    return reasons or ["not stored (its parameters match no stored job)"]
