@@ -50,3 +50,40 @@ def test_key_example() -> None:
 
 def test_index_entry_size() -> None:
     assert f"({len(format_entry('ab' * 32))} bytes)" in DOC
+
+
+def test_urd_entry_examples() -> None:
+    from gitax.jobs.urdlog import JobEntry, Session, format_session, format_truncate
+
+    s = Session(
+        "main",
+        "2023-01-05",
+        "2023-01-05T09:12:44",
+        "alice",
+        "nightly fit",
+        "build.py",
+        "ab" * 32,
+        (JobEntry("parse", "parse", "parse-62d22d723dbc", "cd" * 32, True),),
+        (("import", "2023-01-04"),),
+    )
+    line = format_session(s).decode().strip()
+    assert line.replace("cd" * 32, "cdcd…cd").replace("ab" * 32, "abab…ab") in DOC
+    truncate = format_truncate("main", "2023-01-06", "2023-01-07T08:00:00", "bob").decode()
+    assert truncate.strip() in DOC
+
+
+def test_lock_example() -> None:
+    from gitax.jobs.resultlock import LockedResult, format_lock, parse_lock
+
+    entry = LockedResult(
+        "graph.png",
+        "plot_train-f0800a69b803",
+        "ef" * 32,
+        "graph.png",
+        "12" * 32,
+        6997,
+        (("methods/a_plot_train.py", "c6bcc3413fe3b5b7a005021b3ce38497a6579fc1"),),
+    )
+    text = format_lock({"graph.png": entry})
+    assert text.replace("ef" * 32, "efef…ef").replace("12" * 32, "1212…12") in DOC
+    assert parse_lock(text) == {"graph.png": entry}
