@@ -34,7 +34,7 @@ def test_round_trip_and_stable_order(tmp_path: Path) -> None:
 
 
 def test_strings_are_escaped() -> None:
-    odd = entry('we"ird\\name.png', ("a.py", "2" * 40))
+    odd = entry('we"ird ünïcode\ttab.png', ("a.py", "2" * 40))
     assert parse_lock(format_lock({odd.path: odd})) == {odd.path: odd}
 
 
