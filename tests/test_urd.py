@@ -268,3 +268,31 @@ def test_truncate_from_a_build_script(twojobs: ProjectDir) -> None:
         """
     )
     run_build(twojobs.project())
+
+
+def test_concurrent_finishes_at_one_timestamp_cannot_both_win(tmp_path: Path) -> None:
+    """Two processes finish a session at the same timestamp with different jobs: the
+    check and the append happen under one lock, so exactly one is recorded."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(8)
+    results = ctx.Queue()
+
+    def finish(n: int) -> None:
+        barrier.wait()
+        jobs = (JobEntry("a", "a", f"a-00000000000{n}", f"{n:064x}", True),)
+        mine = Session("main", "2023-01-05", "2026-01-01T00:00:00", "alice", joblist=jobs)
+        try:
+            results.put("recorded" if UrdLists(tmp_path).record(mine) else "no-op")
+        except UrdError:
+            results.put("refused")
+
+    procs = [ctx.Process(target=finish, args=(n,)) for n in range(8)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+    outcomes = sorted(results.get(timeout=5) for _ in procs)
+    assert outcomes == ["recorded"] + ["refused"] * 7
+    assert len(read_lines(UrdLists(tmp_path).path("main"))) == 1

@@ -161,6 +161,22 @@ def parse_line(line: bytes) -> Session | tuple[str, str]:
     )
 
 
+def replay(path: Path, lines: list[tuple[int, bytes]]) -> list[Session]:
+    """The sessions a log shows, oldest first: the newest entry per timestamp, minus those
+    at or after a truncation."""
+    visible: dict[str, Session] = {}
+    for lineno, line in lines:
+        try:
+            entry = parse_line(line)
+        except (ValueError, KeyError, TypeError, UrdError) as e:
+            raise UrdError(f"{path}:{lineno}: malformed urd entry: {e}") from None
+        if isinstance(entry, Session):
+            visible[entry.timestamp] = entry
+        else:
+            visible = {t: s for t, s in visible.items() if t < entry[1]}
+    return [visible[t] for t in sorted(visible)]
+
+
 @dataclass
 class UrdLists:
     """The urd lists of a store."""
@@ -184,17 +200,7 @@ class UrdLists:
         """The visible sessions of a list, oldest first (by timestamp)."""
         if name not in self._cache:
             path = self.path(name)
-            visible: dict[str, Session] = {}
-            for lineno, line in read_lines(path):
-                try:
-                    entry = parse_line(line)
-                except (ValueError, KeyError, TypeError, UrdError) as e:
-                    raise UrdError(f"{path}:{lineno}: malformed urd entry: {e}") from None
-                if isinstance(entry, Session):
-                    visible[entry.timestamp] = entry
-                else:
-                    visible = {t: s for t, s in visible.items() if t < entry[1]}
-            self._cache[name] = [visible[t] for t in sorted(visible)]
+            self._cache[name] = replay(path, read_lines(path))
         return self._cache[name]
 
     def _need(self, name: str) -> list[Session]:
@@ -244,18 +250,23 @@ class UrdLists:
 
     def record(self, session: Session, update: bool = False) -> bool:
         """Append a finished session; False if an identical one is there (a no-op)."""
-        for old in self.sessions(session.list):
-            if old.timestamp == session.timestamp:
-                if old.same_jobs(session):
-                    return False
-                if not update:
-                    raise UrdError(
-                        f"urd list {session.list!r} already has a session at {session.timestamp} "
-                        "with other jobs; pass update=True to replace it"
-                    )
-        append_line(self.path(session.list), format_session(session))
+        path = self.path(session.list)
+
+        def check(lines: list[tuple[int, bytes]]) -> bool:
+            # Under the log's lock: a session finishing at the same moment cannot slip in.
+            for old in replay(path, lines):
+                if old.timestamp == session.timestamp:
+                    if old.same_jobs(session):
+                        return False
+                    if not update:
+                        raise UrdError(
+                            f"urd list {session.list!r} already has a session at "
+                            f"{session.timestamp} with other jobs; pass update=True to replace it"
+                        )
+            return True
+
         self._cache.pop(session.list, None)
-        return True
+        return append_line(path, format_session(session), check)
 
     def truncate(self, name: str, timestamp: Any, user: str, recorded: str) -> None:
         """Hide the sessions at or after `timestamp` (the log keeps them)."""

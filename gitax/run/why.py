@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from gitax.jobs.job import load_manifest
 from gitax.jobs.project import Project
-from gitax.store.fsutil import atomic_write
 from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
 
 if TYPE_CHECKING:
@@ -18,8 +17,14 @@ LATEST_DIR = "latest"
 
 
 def note_latest(store_root: Path, method: str, key: str) -> None:
-    """Remember the newest stored job of a method (advisory: only `why` reads it)."""
-    atomic_write(store_root / LATEST_DIR / method, key.encode() + b"\n", durable=False)
+    """Remember the newest stored job of a method. Advisory (only `why` reads it), so a
+    plain overwrite will do: a torn one reads as "new method", never as a wrong reason."""
+    path = store_root / LATEST_DIR / method
+    try:
+        path.write_bytes(key.encode() + b"\n")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(key.encode() + b"\n")
 
 
 def _latest(project: Project, method: str) -> Any:

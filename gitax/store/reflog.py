@@ -7,19 +7,28 @@ ignore it, and the next append (under the lock) cuts it off before writing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from gitax.store.fsutil import ensure_dir, fsync_dir
 from gitax.store.lockfile import locked
 
 
-def append_line(path: str | os.PathLike[str], line: bytes) -> None:
-    """Append one complete line (it must end with the only newline it holds), durably."""
+def append_line(
+    path: str | os.PathLike[str],
+    line: bytes,
+    check: Callable[[list[tuple[int, bytes]]], bool] | None = None,
+) -> bool:
+    """Append one complete line (it must end with the only newline it holds), durably.
+    `check`, if given, sees the current lines under the lock (so nobody appends between
+    the check and the append) and may raise, or return False to append nothing."""
     if not line.endswith(b"\n") or b"\n" in line[:-1]:
         raise ValueError("a log entry is exactly one line")
     target = Path(path)
     ensure_dir(target.parent)
     with locked(target):
+        if check is not None and not check(read_lines(target)):
+            return False
         created = not target.exists()
         fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -36,6 +45,7 @@ def append_line(path: str | os.PathLike[str], line: bytes) -> None:
             os.close(fd)
         if created:
             fsync_dir(target.parent)
+    return True
 
 
 def read_lines(path: str | os.PathLike[str]) -> list[tuple[int, bytes]]:
