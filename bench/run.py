@@ -89,6 +89,20 @@ def main() -> None:
         large = statistics.median(new_jobs(n_new, 2 * 10**6 + i * n_new) for i in range(3))
         per_new = (large - small) / (n_new - 1)
 
+        # verify with nothing changed: the example project in a git repository.
+        import shutil
+
+        cars = Path(tmp) / "cars"
+        shutil.copytree(
+            REPO / "examples" / "cars", cars, ignore=shutil.ignore_patterns(".gitax", "results")
+        )
+        for cmd in (["git", "init", "-q"], ["git", "add", "-A"]):
+            subprocess.run(cmd, cwd=cars, check=True, capture_output=True)
+        run([*gitax, "build"], cars)
+        subprocess.run(["git", "add", "-A"], cwd=cars, check=True, capture_output=True)
+        verify = timed([*gitax, "verify"], cars, repeat)
+        verify_staged = timed([*gitax, "verify", "--staged"], cars, repeat)
+
         results = {
             "python_c_pass_s": baseline,
             "version_s": version,
@@ -97,6 +111,8 @@ def main() -> None:
             "noop_per_reused_job_us": (noop - noop_one) / (n_reused - 1) * 1e6,
             "new_job_overhead_ms": per_new * 1e3,
             f"first_build_{n_reused}_new_s": fill,
+            "verify_s": verify,
+            "verify_staged_s": verify_staged,
         }
 
     print(
@@ -124,6 +140,14 @@ def main() -> None:
         f"{per_new / baseline:5.2f}x baseline"
     )
     print(f"  first build of {n_reused} new jobs           {fill:8.2f} s")
+    print(
+        f"  verify, nothing changed (example)       {verify * 1e3:8.1f} ms   "
+        f"{verify / baseline:5.1f}x baseline"
+    )
+    print(
+        f"  verify --staged, nothing changed        {verify_staged * 1e3:8.1f} ms   "
+        f"{verify_staged / baseline:5.1f}x baseline"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -77,7 +77,7 @@ def test_example_in_a_git_repository(tmp_path: Path) -> None:
     assert second == {"built": [], "reused": first["built"]}
 
     info = json.loads(gitax("show", first["built"][2], "--json", cwd=repo).stdout)
-    assert info["git"] == {"commit": built_at} and built_at != head
+    assert info["git"] == {"commit": built_at, "dirty": False} and built_at != head
 
     # Edit one method: exactly it and its downstream jobs run again.
     method = repo / "methods" / "a_train.py"

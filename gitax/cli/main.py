@@ -26,6 +26,8 @@ COMMANDS = {
     "checkout": ("gitax.cli.cmd_checkout", "checkout"),
     "diff": ("gitax.cli.cmd_diff", "diff"),
     "lineage": ("gitax.cli.cmd_lineage", "lineage"),
+    "verify": ("gitax.cli.cmd_verify", "verify"),
+    "hooks": ("gitax.cli.cmd_hooks", "hooks"),
 }
 
 
@@ -86,7 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so a running job is stopped too.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        cli.main(args=argv, prog_name="gitax", standalone_mode=False)
+        # Without standalone mode, click returns (not raises) the code of a ctx.exit/Exit.
+        code = cli.main(args=argv, prog_name="gitax", standalone_mode=False)
     except GitaxError as e:
         details = getattr(e, "details", "")
         if details:
@@ -108,4 +111,4 @@ def main(argv: list[str] | None = None) -> None:
             "gitax: interrupted; the running job was stopped and nothing of it stored", err=True
         )
         sys.exit(130)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.store.hashing import git_blob_id
 
 
 def provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The git commit checked out around `path`, or {} outside a git repository."""
+    """The git commit checked out around `path` and whether the work tree differs from it
+    (tracked files only), or {} outside a git repository."""
     from dulwich.errors import NotGitRepository
     from dulwich.repo import Repo
 
@@ -19,12 +21,43 @@ def provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
     except NotGitRepository:
         return {}
     try:
-        head = repo.head().decode("ascii")
-    except KeyError:
-        head = None  # a repository with no commit yet
+        try:
+            head: str | None = repo.head().decode("ascii")
+        except KeyError:
+            head = None  # a repository with no commit yet
+        return {"commit": head, "dirty": is_dirty(repo, head)}
     finally:
         repo.close()
-    return {"commit": head}
+
+
+def is_dirty(repo: Any, head: str | None) -> bool:
+    """Do the index or the tracked files of the work tree differ from HEAD? Files whose
+    size and mtime match the index are not read, as git does it."""
+    from dulwich.index import IndexEntry
+
+    index = repo.open_index()
+    if head is None:
+        return len(index) > 0
+    if any(True for _ in index.changes_from_tree(repo.object_store, repo[head.encode()].tree)):
+        return True
+    root = repo.path
+    for name, entry in index.items():
+        if not isinstance(entry, IndexEntry):
+            return True  # a merge conflict
+        full = os.path.join(root, os.fsdecode(name))
+        try:
+            st = os.lstat(full)
+        except FileNotFoundError:
+            return True
+        if st.st_size != entry.size:
+            return True
+        mtime = entry.mtime if isinstance(entry.mtime, tuple) else (int(entry.mtime), 0)
+        if (int(st.st_mtime), st.st_mtime_ns % 1_000_000_000) == tuple(mtime):
+            continue
+        with open(full, "rb") as fh:
+            if git_blob_id(fh.read()).encode() != entry.sha:
+                return True
+    return False
 
 
 class RevisionError(GitaxError):

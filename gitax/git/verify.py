@@ -1,0 +1,124 @@
+"""Are the results in gitax.lock up to date with the code in the work tree, or the index?
+
+Fast by construction: it reads gitax.lock and, with --staged, the git index; it hashes
+only the source files the lock names (and, for the work tree, the result files), and
+runs no job.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitax.errors import GitaxError
+from gitax.jobs.resultlock import LOCK_FILE, LockedResult, parse_lock, read_lock
+from gitax.store.hashing import git_blob_id, object_hasher
+
+
+@dataclass(frozen=True)
+class Stale:
+    """One result that the code (or its file) no longer matches."""
+
+    result: str
+    reason: str
+    changed: tuple[str, ...] = ()
+
+
+@dataclass
+class VerifyReport:
+    """What verify found."""
+
+    checked: list[str] = field(default_factory=list)
+    stale: list[Stale] = field(default_factory=list)
+
+
+def _file_blob(path: Path) -> str | None:
+    try:
+        return git_blob_id(path.read_bytes())
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _object_id_of_file(path: Path) -> str | None:
+    h = object_hasher("blob")
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return str(h.hexdigest())
+
+
+def _staged(project_root: Path) -> tuple[dict[str, LockedResult], Callable[[str], str | None]]:
+    """The staged gitax.lock, and the staged blob id of a project path."""
+    from dulwich.errors import NotGitRepository
+    from dulwich.index import IndexEntry
+    from dulwich.repo import Repo
+
+    try:
+        repo = Repo.discover(str(project_root))
+    except NotGitRepository:
+        raise GitaxError(
+            f"{project_root} is not in a git repository; --staged checks the git index"
+        ) from None
+    try:
+        index = repo.open_index()
+        prefix = Path(os.path.realpath(project_root)).relative_to(os.path.realpath(repo.path))
+        staged: dict[str, str] = {}
+        for name, entry in index.items():
+            if isinstance(entry, IndexEntry):
+                staged[os.fsdecode(name)] = entry.sha.decode("ascii")
+
+        def blob_of(path: str) -> str | None:
+            return staged.get((prefix / path).as_posix())
+
+        lock_sha = blob_of(LOCK_FILE)
+        if lock_sha is None:
+            return {}, blob_of
+        text = repo[lock_sha.encode()].as_raw_string().decode("utf-8")
+        return parse_lock(text, f"{LOCK_FILE} (staged)"), blob_of
+    finally:
+        repo.close()
+
+
+def verify(
+    project_root: Path, results_dir: Path, staged: bool = False, names: list[str] | None = None
+) -> VerifyReport:
+    """Check every result of gitax.lock (or those named) against the code."""
+    if staged:
+        results, blob_of = _staged(project_root)
+    else:
+        results = read_lock(project_root)
+
+        def blob_of(path: str) -> str | None:
+            return _file_blob(project_root / path)
+
+    chosen = sorted(results)
+    if names:
+        wanted = [n.removeprefix("results/") for n in names]
+        unknown = [n for n in wanted if n not in results]
+        if unknown:
+            raise GitaxError(
+                f"{unknown[0]} is not a result in gitax.lock; results: "
+                f"{', '.join(sorted(results)) or 'none'}"
+            )
+        chosen = sorted(set(wanted))
+    report = VerifyReport()
+    for name in chosen:
+        entry = results[name]
+        report.checked.append(name)
+        changed = tuple(sorted(p for p, blob in entry.sources if blob_of(p) != blob))
+        if changed:
+            where = "staged" if staged else "in the work tree"
+            gone = [p for p in changed if blob_of(p) is None]
+            what = ", ".join(changed[:3]) + (
+                f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            )
+            verb = "is gone" if gone and len(changed) == 1 else "changed"
+            report.stale.append(Stale(name, f"{what} {verb} ({where}) since it was built", changed))
+        elif not staged and _object_id_of_file(results_dir / name) != entry.blob:
+            report.stale.append(Stale(name, f"the file no longer matches {entry.job}'s output"))
+    return report
