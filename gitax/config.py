@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,16 @@ CONFIG_FILE = "gitax.toml"
 
 
 @dataclass(frozen=True)
+class RemoteConfig:
+    """One [remotes.<name>] table."""
+
+    name: str
+    url: str
+    default: bool = False
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """The [gitax] table of gitax.toml, with defaults applied and paths made absolute."""
 
@@ -28,6 +40,25 @@ class Config:
     results: Path
     store: Path
     slices: int
+    fetch: str = "never"  # "auto": a build fetches a missing job from the default remote
+    remotes: dict[str, RemoteConfig] = field(default_factory=dict)
+
+    def remote(self, name: str | None = None) -> RemoteConfig:
+        """A remote by name, or the default one."""
+        if name is None:
+            defaults = [r for r in self.remotes.values() if r.default]
+            if defaults:
+                return defaults[0]
+            if len(self.remotes) == 1:
+                return next(iter(self.remotes.values()))
+            raise ConfigError(
+                "no default remote: name one, or mark one with default = true "
+                "(gitax remote add NAME URL --default)"
+            )
+        if name not in self.remotes:
+            known = ", ".join(sorted(self.remotes)) or "none"
+            raise ConfigError(f"no remote {name!r} in {CONFIG_FILE} (remotes: {known})")
+        return self.remotes[name]
 
 
 _KEYS: dict[str, str] = {
@@ -36,7 +67,10 @@ _KEYS: dict[str, str] = {
     "results": "a folder name",
     "store": "a folder path",
     "slices": "a positive integer",
+    "fetch": '"auto" or "never"',
 }
+_REMOTE_KEYS = {"url": "a URL or path", "default": "true or false", "endpoint_url": "a URL"}
+REMOTE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
@@ -46,8 +80,10 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
     for table in doc:
-        if table != "gitax":
-            raise ConfigError(f"{source}: unknown table [{table}]; the settings live in [gitax]")
+        if table not in ("gitax", "remotes"):
+            raise ConfigError(
+                f"{source}: unknown table [{table}]; settings live in [gitax] and [remotes.NAME]"
+            )
     table = doc.get("gitax", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: `gitax` must be a table: [gitax]")
@@ -69,7 +105,12 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
     slices = get("slices", os.cpu_count() or 1, int)
     if slices < 1:
         raise ConfigError(f"{source}: gitax.slices must be {_KEYS['slices']}, not {slices}")
+    fetch = get("fetch", "never", str)
+    if fetch not in ("auto", "never"):
+        raise ConfigError(f"{source}: gitax.fetch must be {_KEYS['fetch']}, not {fetch!r}")
     return Config(
+        fetch=fetch,
+        remotes=_parse_remotes(doc.get("remotes", {}), source),
         root=root,
         methods=tuple(root / m for m in methods),
         input=root / get("input", "data", str),
@@ -77,6 +118,59 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
         store=root / Path(get("store", ".gitax", str)).expanduser(),
         slices=slices,
     )
+
+
+def _parse_remotes(tables: Any, source: str) -> dict[str, RemoteConfig]:
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{source}: remotes must be tables: [remotes.NAME]")
+    remotes = {}
+    for name, table in tables.items():
+        if not REMOTE_NAME.match(name) or not isinstance(table, dict):
+            raise ConfigError(f"{source}: [remotes.{name}] is not a valid remote table")
+        for key in table:
+            if key not in _REMOTE_KEYS:
+                raise ConfigError(
+                    f"{source}: unknown key remotes.{name}.{key}; valid keys: "
+                    f"{', '.join(sorted(_REMOTE_KEYS))}"
+                )
+        url, default, endpoint = (
+            table.get("url"),
+            table.get("default", False),
+            table.get("endpoint_url"),
+        )
+        if not isinstance(url, str) or not url:
+            raise ConfigError(f"{source}: remotes.{name}.url must be {_REMOTE_KEYS['url']}")
+        if not isinstance(default, bool):
+            raise ConfigError(f"{source}: remotes.{name}.default must be true or false")
+        if endpoint is not None and not isinstance(endpoint, str):
+            raise ConfigError(f"{source}: remotes.{name}.endpoint_url must be a URL")
+        remotes[name] = RemoteConfig(name, url, default, endpoint)
+    if sum(r.default for r in remotes.values()) > 1:
+        raise ConfigError(f"{source}: more than one remote has default = true")
+    return remotes
+
+
+def add_remote_text(text: str, remote: RemoteConfig) -> str:
+    """gitax.toml's text with a [remotes.NAME] table added (comments kept)."""
+    lines = [f"\n[remotes.{remote.name}]", f"url = {json.dumps(remote.url)}"]
+    if remote.default:
+        lines.append("default = true")
+    if remote.endpoint_url:
+        lines.append(f"endpoint_url = {json.dumps(remote.endpoint_url)}")
+    sep = "" if not text or text.endswith("\n") else "\n"
+    return text + sep + "\n".join(lines) + "\n"
+
+
+def remove_remote_text(text: str, name: str) -> str:
+    """gitax.toml's text without the [remotes.NAME] table."""
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            skipping = stripped.replace(" ", "") == f"[remotes.{name}]"
+        if not skipping:
+            out.append(line)
+    return "".join(out).rstrip("\n") + "\n"
 
 
 def find_root(start: str | os.PathLike[str]) -> Path:

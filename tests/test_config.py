@@ -31,7 +31,7 @@ def test_values_and_absolute_store(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[gitax]\nmethod = ['x']\n", "unknown key gitax.method; valid keys: input, methods"),
+        ("[gitax]\nmethod = ['x']\n", "unknown key gitax.method; valid keys: fetch, input, methods"),
         ("[gitax]\nslices = 'many'\n", "gitax.slices must be a positive integer"),
         ("[gitax]\nslices = 0\n", "gitax.slices must be a positive integer"),
         ("[gitax]\nslices = true\n", "gitax.slices must be a positive integer"),
@@ -39,6 +39,14 @@ def test_values_and_absolute_store(tmp_path: Path) -> None:
         ("[gitax]\nmethods = []\n", "gitax.methods must be a list"),
         ("[gitax]\nstore = 3\n", "gitax.store must be a folder path"),
         ("[other]\nx = 1\n", r"unknown table \[other\]"),
+        ("[gitax]\nfetch = 'always'\n", 'gitax.fetch must be "auto" or "never"'),
+        ("[remotes.o]\nurl = 3\n", "remotes.o.url must be a URL or path"),
+        ("[remotes.o]\nurl = 'x'\nuser = 'me'\n", "unknown key remotes.o.user"),
+        ("[remotes.o]\nurl = 'x'\ndefault = 'yes'\n", "remotes.o.default must be true or false"),
+        (
+            "[remotes.a]\nurl = 'x'\ndefault = true\n[remotes.b]\nurl = 'y'\ndefault = true\n",
+            "more than one remote has default = true",
+        ),
         ("[gitax\n", "not valid TOML"),
     ],
 )
@@ -63,3 +71,37 @@ def test_missing_project_names_the_path_and_fix(tmp_path: Path) -> None:
 def test_store_path_expands_home(tmp_path: Path) -> None:
     cfg = parse_config('[gitax]\nstore = "~/gitax-store"\n', tmp_path)
     assert cfg.store == Path.home() / "gitax-store"
+
+
+def test_remotes_and_the_default(tmp_path: Path) -> None:
+    from gitax.config import RemoteConfig
+
+    text = (
+        '[gitax]\nfetch = "auto"\n\n[remotes.team]\nurl = "/srv/gitax"\ndefault = true\n\n'
+        '[remotes.cloud]\nurl = "s3://bucket/p"\nendpoint_url = "http://127.0.0.1:9000"\n'
+    )
+    cfg = parse_config(text, tmp_path)
+    assert cfg.fetch == "auto"
+    assert cfg.remote() == RemoteConfig("team", "/srv/gitax", True, None)
+    assert cfg.remote("cloud").endpoint_url == "http://127.0.0.1:9000"
+    with pytest.raises(
+        ConfigError, match=r"no remote 'nope' in gitax.toml \(remotes: cloud, team\)"
+    ):
+        cfg.remote("nope")
+    two = parse_config('[remotes.a]\nurl = "x"\n[remotes.b]\nurl = "y"\n', tmp_path)
+    with pytest.raises(ConfigError, match="no default remote"):
+        two.remote()
+
+
+def test_adding_and_removing_remotes_keeps_the_rest_of_the_file(tmp_path: Path) -> None:
+    from gitax.config import RemoteConfig, add_remote_text, remove_remote_text
+
+    text = "# my settings\n[gitax]\nslices = 2  # two cores\n"
+    added = add_remote_text(text, RemoteConfig("team", '/srv/"odd" path', True, None))
+    added = add_remote_text(added, RemoteConfig("cloud", "s3://b/p", False, "http://x"))
+    cfg = parse_config(added, tmp_path)
+    assert cfg.remote().url == '/srv/"odd" path' and cfg.remote("cloud").endpoint_url == "http://x"
+    assert added.startswith(text)
+    removed = remove_remote_text(added, "team")
+    assert set(parse_config(removed, tmp_path).remotes) == {"cloud"}
+    assert removed.startswith("# my settings\n[gitax]\nslices = 2  # two cores\n")
