@@ -31,7 +31,10 @@ def test_values_and_absolute_store(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("[gitax]\nmethod = ['x']\n", "unknown key gitax.method; valid keys: fetch, input, methods"),
+        (
+            "[gitax]\nmethod = ['x']\n",
+            "unknown key gitax.method; valid keys: fetch, input, methods",
+        ),
         ("[gitax]\nslices = 'many'\n", "gitax.slices must be a positive integer"),
         ("[gitax]\nslices = 0\n", "gitax.slices must be a positive integer"),
         ("[gitax]\nslices = true\n", "gitax.slices must be a positive integer"),

@@ -90,6 +90,15 @@ class LiveOut:
                 self.reporter.closed = True
 
 
+def _fetcher(project: Any) -> Any:
+    """With [gitax] fetch = "auto" and a remote: fetch a missing job instead of running it."""
+    if project.config.fetch != "auto" or not project.config.remotes:
+        return None
+    from gitax.remote.sync import fetch_job
+
+    return lambda key: fetch_job(project, key)
+
+
 @click.command()
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Last stdout line: built and reused ids.")
@@ -129,6 +138,7 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: b
         live=LiveOut(raw, reporter) if raw is not None else None,  # type: ignore[arg-type]
         provenance=git_state,
         dry_run=dry_run,
+        fetch=_fetcher(project),
     )
     if dry_run:
         if result.stopped:

@@ -28,6 +28,9 @@ COMMANDS = {
     "lineage": ("gitax.cli.cmd_lineage", "lineage"),
     "verify": ("gitax.cli.cmd_verify", "verify"),
     "hooks": ("gitax.cli.cmd_hooks", "hooks"),
+    "remote": ("gitax.cli.cmd_remote", "remote"),
+    "push": ("gitax.cli.cmd_remote", "push"),
+    "pull": ("gitax.cli.cmd_remote", "pull"),
 }
 
 

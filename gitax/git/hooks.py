@@ -72,6 +72,7 @@ def wrapper(name: str, project: str) -> str:
             f'  printf "%s\\n" "$GITAX_STDIN" | "$0{PREVIOUS}" "$@" || exit $?\n'
             "fi\n"
         )
+        body = f'printf "%s\\n" "$GITAX_STDIN" | {{\n{body}}}\n'  # and the gitax script too
     else:
         previous = f'if [ -x "$0{PREVIOUS}" ]; then "$0{PREVIOUS}" "$@" || exit $?; fi\n'
     return (

@@ -66,6 +66,7 @@ def run_build(
     live: IO[bytes] | None = None,
     provenance: Callable[[], dict[str, Any]] | None = None,
     dry_run: bool = False,
+    fetch: Callable[[str], bool] | None = None,
 ) -> BuildResult:
     """Run a build script's main(urd); every job it asks for is reused or built. With
     dry_run, nothing runs or is written: it lists what would be built, and why."""
@@ -80,6 +81,7 @@ def run_build(
     module.__file__ = str(script)
     urd = Urd(project, reporter, live, provenance)
     urd.dry_run = dry_run
+    urd.fetch = fetch
     project.dry_run = dry_run
     stopped = ""
     urd.script = script.relative_to(project.root).as_posix()

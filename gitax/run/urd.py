@@ -192,6 +192,8 @@ class Urd:
         self._open: _Open | None = None
         self._lists: UrdLists | None = None
         self.dry_run = False
+        # Set when [gitax] fetch = "auto": look a missing job up on the default remote.
+        self.fetch: Callable[[str], bool] | None = None
         self.planned: list[tuple[Job, list[str]]] = []  # dry run: what would be built, why
         self.script = ""
         self.script_source: bytes | None = None  # stored only when a session is recorded
@@ -211,6 +213,9 @@ class Urd:
         t0 = time.perf_counter()
         spec = self.plan(method, options, jobs, datasets, params)
         manifest_id = self.project.store.index.get(spec.key)
+        if manifest_id is None and self.fetch is not None and not self.dry_run:
+            if self.fetch(spec.key):  # a collaborator ran it: fetched instead of run
+                manifest_id = self.project.store.index.get(spec.key)
         if manifest_id is not None:
             job = Job.from_key(self.project, spec.key, method=spec.method.name)
             self.reused.append(job)

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from gitax.store.fsutil import ensure_dir, fsync_dir
+from gitax.store.fsutil import atomic_write, ensure_dir, fsync_dir
 from gitax.store.lockfile import locked
 
 
@@ -46,6 +46,20 @@ def append_line(
         if created:
             fsync_dir(target.parent)
     return True
+
+
+def rewrite(path: str | os.PathLike[str], change: Callable[[bytes], bytes]) -> None:
+    """Replace a log with change(its bytes), under its lock, atomically (for merges)."""
+    target = Path(path)
+    ensure_dir(target.parent)
+    with locked(target):
+        try:
+            old = target.read_bytes()
+        except FileNotFoundError:
+            old = b""
+        new = change(old)
+        if new != old:
+            atomic_write(target, new)
 
 
 def read_lines(path: str | os.PathLike[str]) -> list[tuple[int, bytes]]:

@@ -1,0 +1,50 @@
+"""A remote in memory: the reference behaviour, and the conformance suite's first subject."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from gitax.remote.transport import RemoteError, Transport
+
+
+class MemoryTransport(Transport):
+    """Objects, index and urd logs in dicts."""
+
+    def __init__(self) -> None:
+        self.url = "memory://"
+        self.objects: dict[str, bytes] = {}
+        self.index: dict[str, str] = {}
+        self.urd: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def list_objects(self) -> set[str]:
+        return set(self.objects)
+
+    def get_object(self, oid: str, dest: Path) -> None:
+        if oid not in self.objects:
+            raise RemoteError(f"{self.url}: no object {oid}")
+        dest.write_bytes(self.objects[oid])
+
+    def put_object(self, oid: str, src: Path) -> None:
+        self.objects.setdefault(oid, src.read_bytes())
+
+    def list_index(self) -> set[str]:
+        return set(self.index)
+
+    def get_index(self, key: str) -> str | None:
+        return self.index.get(key)
+
+    def put_index(self, key: str, manifest_id: str) -> None:
+        self.index[key] = manifest_id
+
+    def list_urd(self) -> list[str]:
+        return sorted(self.urd)
+
+    def read_urd(self, name: str) -> bytes:
+        return self.urd.get(name, b"")
+
+    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        with self._lock:
+            self.urd[name] = change(self.urd.get(name, b""))

@@ -1,0 +1,87 @@
+"""A remote that is a folder: a shared disk, NFS, a mounted bucket. It is laid out as a
+store (and can be used as one)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from gitax.jobs.urdlog import check_list_name
+from gitax.remote.transport import RemoteError, Transport
+from gitax.store.fsutil import fsync_dir
+from gitax.store.index import DiskJobIndex
+from gitax.store.odb import DiskObjectDB
+from gitax.store.reflog import rewrite
+from gitax.store.store import Store, StoreError
+
+
+class PathTransport(Transport):
+    """A gitax store at a path."""
+
+    def __init__(self, path: str) -> None:
+        self.url = path
+        try:
+            self.store = Store.open(os.path.expanduser(path))
+        except StoreError as e:
+            raise RemoteError(f"remote {path}: {e}") from None
+        self.odb: DiskObjectDB = self.store.objects
+        self.index: DiskJobIndex = self.store.index
+
+    def list_objects(self) -> set[str]:
+        return set(self.odb.ids())
+
+    def get_object(self, oid: str, dest: Path) -> None:
+        try:
+            shutil.copyfile(self.odb.path(oid), dest)
+        except FileNotFoundError:
+            raise RemoteError(f"{self.url}: no object {oid}") from None
+
+    def put_object(self, oid: str, src: Path) -> None:
+        target = self.odb.path(oid)
+        if target.exists():
+            return
+        self.store.tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="recv-", dir=self.store.tmp)
+        try:
+            with open(src, "rb") as fh, os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(fh, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o444)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, target)
+            fsync_dir(target.parent)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def list_index(self) -> set[str]:
+        return set(self.index.keys())
+
+    def get_index(self, key: str) -> str | None:
+        return self.index.get(key)
+
+    def put_index(self, key: str, manifest_id: str) -> None:
+        self.index.put(key, manifest_id)
+
+    def _urd_path(self, name: str) -> Path:
+        return self.store.root / "urd" / (check_list_name(name) + ".urd")
+
+    def list_urd(self) -> list[str]:
+        root = self.store.root / "urd"
+        if not root.is_dir():
+            return []
+        return sorted(p.relative_to(root).as_posix()[:-4] for p in root.rglob("*.urd"))
+
+    def read_urd(self, name: str) -> bytes:
+        try:
+            return self._urd_path(name).read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        rewrite(self._urd_path(name), change)

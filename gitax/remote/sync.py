@@ -1,0 +1,91 @@
+"""push and pull for a project: what to move, to or from which remote."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitax.errors import GitaxError
+from gitax.jobs.job import Job
+from gitax.jobs.project import Project
+from gitax.jobs.resultlock import parse_lock, read_lock
+from gitax.jobs.urdlog import UrdLists, check_list_name
+from gitax.remote.transfer import Progress, TransferReport, pull, push
+from gitax.remote.transport import Transport, opened
+
+
+@dataclass
+class Selection:
+    """What to move: urd lists, jobs, and the results of gitax.lock."""
+
+    lists: list[str] | None = None  # None: every list (of the sending side)
+    jobs: tuple[str, ...] = ()
+    results: bool = False
+
+    @property
+    def everything(self) -> bool:
+        """Nothing named: every urd list and every result."""
+        return self.lists is None and not self.jobs and not self.results
+
+
+def _result_keys(project: Project) -> set[str]:
+    return {r.key for r in read_lock(project.root).values()}
+
+
+def _remote_key(remote: Transport, ref: str) -> str:
+    hexpart = ref.rsplit("-", 1)[-1]
+    found = sorted(k for k in remote.list_index() if k.startswith(hexpart))
+    if len(found) != 1:
+        raise GitaxError(
+            f"{ref!r} names {'no' if not found else 'more than one'} job on {remote.url}"
+        )
+    return found[0]
+
+
+def push_project(
+    project: Project, remote_name: str | None, sel: Selection, progress: Progress | None = None
+) -> TransferReport:
+    """Push the selection to a remote (the default one if not named)."""
+    remote = project.config.remote(remote_name)
+    keys = {Job(ref, project).key for ref in sel.jobs}
+    if sel.results or sel.everything:
+        keys |= _result_keys(project)
+    local = UrdLists(project.store.root / "urd")
+    lists = [check_list_name(n) for n in sel.lists] if sel.lists else []
+    if sel.everything:
+        lists = local.names()
+    with opened(remote) as transport:
+        return push(project.store, transport, keys, lists, progress)
+
+
+def pull_project(
+    project: Project, remote_name: str | None, sel: Selection, progress: Progress | None = None
+) -> TransferReport:
+    """Pull the selection from a remote (the default one if not named)."""
+    remote = project.config.remote(remote_name)
+    with opened(remote) as transport:
+        keys = {_remote_key(transport, ref) for ref in sel.jobs}
+        if sel.results or sel.everything:
+            keys |= _result_keys(project)
+        lists: list[str] | None = [check_list_name(n) for n in sel.lists] if sel.lists else []
+        if sel.everything:
+            lists = None
+        return pull(project.store, transport, keys, lists, progress)
+
+
+def fetch_job(project: Project, key: str) -> bool:
+    """Fetch one job (and what it needs) from the default remote if it has it."""
+    remote = project.config.remote(None)
+    with opened(remote) as transport:
+        if transport.get_index(key) is None:
+            return False
+        report = pull(project.store, transport, {key}, [])
+    return not report.missing
+
+
+def push_for_commits(project: Project, lock_texts: list[tuple[str, str]]) -> TransferReport:
+    """Push the jobs of the results named by some commits' gitax.lock (pre-push)."""
+    keys: set[str] = set()
+    for rev, text in lock_texts:
+        keys |= {r.key for r in parse_lock(text, f"{rev}:gitax.lock").values()}
+    with opened(project.config.remote(None)) as transport:
+        return push(project.store, transport, keys, [])

@@ -1,0 +1,211 @@
+"""push and pull: the two directions of one transfer. Ask the other side what it has (one
+listing), send only what it lacks, several at once, verified; objects first, then index
+entries, then urd lists (merged, never overwritten)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitax.jobs.manifest import parse_manifest, parse_tree
+from gitax.jobs.urdlog import Session, UrdLists, parse_line
+from gitax.remote.merge import MergeResult, merge_logs
+from gitax.remote.transport import Transport
+from gitax.store.reflog import rewrite
+from gitax.store.store import Store
+
+WORKERS = 8
+Progress = Callable[[str, int, int, int], None]  # (what, done, total, bytes so far)
+
+
+@dataclass
+class TransferReport:
+    """What a push or pull moved."""
+
+    objects: int = 0
+    bytes: int = 0
+    jobs: int = 0
+    lists: dict[str, int] = field(default_factory=dict)  # list -> lines added
+    conflicts: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # job keys the source lacks
+
+
+def manifest_objects(store: Store, manifest_id: str) -> tuple[set[str], set[str]]:
+    """(object ids, input and subjob keys) one manifest needs; from the local store."""
+    m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
+    tree = parse_tree(store.objects.get_bytes(m.files, "tree"))
+    objects = {manifest_id, *m.object_ids(), *(e.id for e in tree.values())}
+    keys = {s["key"] for s in m.subjobs}
+    for ref in m.jobs.values():
+        for r in ref if isinstance(ref, list) else [ref] if ref else []:
+            keys.add(r["key"])
+    return objects, keys
+
+
+def session_keys(sessions: Iterable[Session]) -> tuple[set[str], set[str]]:
+    """(job keys, script blob ids) of some urd sessions."""
+    keys, blobs = set(), set()
+    for s in sessions:
+        keys |= {j.key for j in s.joblist}
+        if s.script_blob:
+            blobs.add(s.script_blob)
+    return keys, blobs
+
+
+def _log_sessions(data: bytes) -> list[Session]:
+    out = []
+    for line in data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]:
+        entry = parse_line(line)
+        if isinstance(entry, Session):
+            out.append(entry)
+    return out
+
+
+def _merge(
+    update: Callable[[str, Callable[[bytes], bytes]], None],
+    name: str,
+    incoming: bytes,
+    report: TransferReport,
+) -> None:
+    """Merge `incoming` into an urd log through `update` (which holds the log's lock)."""
+    results: list[MergeResult] = []
+
+    def change(old: bytes) -> bytes:
+        results.append(merge_logs(old, incoming))
+        return results[-1].data
+
+    update(name, change)
+    report.lists[name] = results[-1].added
+    report.conflicts += results[-1].conflicts
+
+
+def _parallel(
+    items: list[str], work: Callable[[str], int], what: str, progress: Progress | None
+) -> int:
+    """Run work(item) on WORKERS threads (hashing, zstd and I/O release the GIL)."""
+    total, done, nbytes = len(items), 0, 0
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for size in pool.map(work, items):
+            done += 1
+            nbytes += size
+            if progress:
+                progress(what, done, total, nbytes)
+    return nbytes
+
+
+def push(
+    store: Store,
+    remote: Transport,
+    keys: set[str],
+    lists: list[str],
+    progress: Progress | None = None,
+) -> TransferReport:
+    """Send the jobs `keys` (and everything upstream) and the urd lists `lists`."""
+    report = TransferReport()
+    urd = UrdLists(store.root / "urd")
+    logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
+    more_keys, blobs = session_keys(s for data in logs.values() for s in _log_sessions(data))
+    todo = set(keys) | more_keys
+    objects: set[str] = set(blobs)
+    jobs: dict[str, str] = {}
+    while todo:
+        key = todo.pop()
+        if key in jobs:
+            continue
+        manifest_id = store.index.get(key)
+        if manifest_id is None:
+            report.missing.append(key)
+            continue
+        jobs[key] = manifest_id
+        needed, upstream = manifest_objects(store, manifest_id)
+        objects |= needed
+        todo |= upstream - set(jobs)
+    lacking = sorted(objects - remote.list_objects())
+
+    def send(oid: str) -> int:
+        for _ in store.objects.read_chunks(oid):  # never spread a corrupt object
+            pass
+        path = store.objects.path(oid)
+        remote.put_object(oid, path)
+        return path.stat().st_size
+
+    report.bytes = _parallel(lacking, send, "objects", progress)
+    report.objects = len(lacking)
+    remote_keys = remote.list_index()
+    for key in sorted(set(jobs) - remote_keys):  # after every object they refer to
+        remote.put_index(key, jobs[key])
+        report.jobs += 1
+    for name, data in logs.items():
+        _merge(remote.update_urd, name, data, report)
+    return report
+
+
+def pull(
+    store: Store,
+    remote: Transport,
+    keys: set[str],
+    lists: list[str] | None,
+    progress: Progress | None = None,
+) -> TransferReport:
+    """Fetch the jobs `keys`, those of the urd lists `lists` (None: all the remote has),
+    and merge those lists into the local ones."""
+    report = TransferReport()
+    names = remote.list_urd() if lists is None else lists
+    logs = {name: remote.read_urd(name) for name in names}
+    more_keys, blobs = session_keys(s for data in logs.values() for s in _log_sessions(data))
+    have = set(store.objects.ids())
+    store.tmp.mkdir(parents=True, exist_ok=True)
+
+    def fetch(oid: str) -> int:
+        fd, tmp = tempfile.mkstemp(prefix="pull-", dir=store.tmp)
+        os.close(fd)
+        try:
+            remote.get_object(oid, Path(tmp))
+            size = os.path.getsize(tmp)
+            store.objects.adopt(oid, tmp)  # verified before it is stored
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        have.add(oid)
+        return size
+
+    todo = set(keys) | more_keys
+    jobs: dict[str, str] = {}
+    lacking: set[str] = {b for b in blobs if b not in have}
+    while todo:
+        key = todo.pop()
+        if key in jobs:
+            continue
+        if store.index.get(key) is not None:
+            jobs[key] = ""  # complete here already, and so is everything upstream of it
+            continue
+        manifest_id = remote.get_index(key)
+        if manifest_id is None:
+            report.missing.append(key)
+            continue
+        jobs[key] = manifest_id
+        # The manifest and tree are needed now, to learn what else to fetch.
+        if manifest_id not in have:
+            report.bytes += fetch(manifest_id)
+            report.objects += 1
+        m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
+        if m.files not in have:
+            report.bytes += fetch(m.files)
+            report.objects += 1
+        needed, upstream = manifest_objects(store, manifest_id)
+        lacking |= {o for o in needed if o not in have}
+        todo |= upstream - set(jobs)
+    report.bytes += _parallel(sorted(lacking), fetch, "objects", progress)
+    report.objects += len(lacking)
+    for key, manifest_id in sorted(jobs.items()):
+        if manifest_id:  # after every object it refers to is here and verified
+            store.index.put(key, manifest_id)
+            report.jobs += 1
+    urd = UrdLists(store.root / "urd")
+    for name, data in logs.items():
+        _merge(lambda n, change: rewrite(urd.path(n), change), name, data, report)
+    return report

@@ -1,0 +1,112 @@
+"""One small interface for every remote: a path, ssh, or S3-compatible object storage.
+
+A remote holds the same things as a store, in the same layout: `objects/ab/cdef…` (stored
+form, byte for byte), `index/ab/cdef…` (job key -> manifest id), `urd/<list>.urd`.
+Objects and index entries are written under a temp name and renamed (or, on S3, put
+whole), so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+from gitax.config import RemoteConfig
+from gitax.errors import GitaxError
+
+
+class RemoteError(GitaxError):
+    """A remote cannot be reached, or refuses an operation."""
+
+
+class Transport(abc.ABC):
+    """What push and pull need from a remote."""
+
+    url: str
+
+    @abc.abstractmethod
+    def list_objects(self) -> set[str]:
+        """Every object id on the remote (one listing, not a probe per object)."""
+
+    @abc.abstractmethod
+    def get_object(self, oid: str, dest: Path) -> None:
+        """Download an object's stored form into the local file `dest`."""
+
+    @abc.abstractmethod
+    def put_object(self, oid: str, src: Path) -> None:
+        """Upload an object's stored form from `src`, atomically."""
+
+    @abc.abstractmethod
+    def list_index(self) -> set[str]:
+        """Every job key the remote has."""
+
+    @abc.abstractmethod
+    def get_index(self, key: str) -> str | None:
+        """The manifest id of a job key, or None."""
+
+    @abc.abstractmethod
+    def put_index(self, key: str, manifest_id: str) -> None:
+        """Record a job key, atomically (after its objects)."""
+
+    @abc.abstractmethod
+    def list_urd(self) -> list[str]:
+        """The names of the urd lists on the remote."""
+
+    @abc.abstractmethod
+    def read_urd(self, name: str) -> bytes:
+        """An urd list's log (b'' if none)."""
+
+    @abc.abstractmethod
+    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        """Replace an urd log with change(log), with no other writer in between."""
+
+    def close(self) -> None:
+        """Release connections (a path or memory remote holds none)."""
+        return None
+
+
+def check_url(name: str, url: str) -> str:
+    """The kind of a remote URL ('path', 'ssh', 's3'), without connecting to anything."""
+    from urllib.parse import urlsplit
+
+    if url.startswith("ssh://"):
+        parts = urlsplit(url)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise RemoteError(f"remote {name!r}: write ssh://[user@]host[:port]/path, not {url}")
+        return "ssh"
+    if url.startswith("s3://"):
+        if not urlsplit(url).netloc:
+            raise RemoteError(f"remote {name!r}: write s3://bucket[/prefix], not {url}")
+        return "s3"
+    if "://" in url and not url.startswith("file://"):
+        raise RemoteError(f"remote {name!r}: {url} is not a path, file://, ssh:// or s3:// URL")
+    return "path"
+
+
+def open_transport(remote: RemoteConfig) -> Transport:
+    """The transport for a remote's URL."""
+    url = remote.url
+    kind = check_url(remote.name, url)
+    if kind == "ssh":
+        from gitax.remote.ssh import SshTransport
+
+        return SshTransport(url)
+    if kind == "s3":
+        from gitax.remote.s3 import S3Transport
+
+        return S3Transport(url, remote.endpoint_url)
+    from gitax.remote.pathfs import PathTransport
+
+    return PathTransport(url.removeprefix("file://"))
+
+
+@contextlib.contextmanager
+def opened(remote: RemoteConfig):  # type: ignore[no-untyped-def]
+    """A transport for the block, closed after it."""
+    transport = open_transport(remote)
+    try:
+        yield transport
+    finally:
+        transport.close()
