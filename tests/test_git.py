@@ -214,3 +214,33 @@ def test_hook_scripts_ship_in_the_package_and_the_repository() -> None:
         assert "gitax " in shipped.read_text()
     spec = (REPO / ".pre-commit-hooks.yaml").read_text()
     assert "- id: gitax-verify" in spec and "entry: gitax verify --staged" in spec
+
+
+def test_pre_push_sends_the_jobs_of_the_pushed_results(repo: Path, tmp_path: Path) -> None:
+    from gitax.remote.pathfs import PathTransport
+
+    root = repo.parent
+    shared = tmp_path / "gitax-remote"
+    gitax("remote", "add", "team", str(shared), "--default", cwd=repo)
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "remote", cwd=root)
+    proc = git("push", "-q", "origin", "HEAD:main", cwd=root)
+    assert "gitax: pre-push: pushed" in proc.stderr
+    from gitax.jobs.resultlock import read_lock
+
+    wanted = {r.key for r in read_lock(repo).values()}
+    assert wanted and wanted <= PathTransport(str(shared)).list_index()
+
+
+def test_pre_push_without_a_remote_says_so_and_lets_the_push_through(
+    repo: Path, tmp_path: Path
+) -> None:
+    root = repo.parent
+    origin = tmp_path / "origin.git"
+    git("init", "-q", "--bare", str(origin), cwd=tmp_path)
+    git("remote", "add", "origin", str(origin), cwd=root)
+    proc = git("push", "-q", "origin", "HEAD:main", cwd=root)
+    assert "no default gitax remote; results not pushed" in proc.stderr

@@ -13,7 +13,7 @@ from gitax.remote.pathfs import PathTransport
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store.odb import DiskObjectDB
 
-TRANSPORTS = ["memory", "path"]
+TRANSPORTS = ["memory", "path", "ssh", "s3"]
 
 
 def make_transport(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Transport:

@@ -1,0 +1,152 @@
+"""A remote in S3-compatible object storage (through boto3).
+
+An S3 object appears whole or not at all, so objects and index entries need no temp
+names. urd logs are changed by compare-and-swap: read the log and its ETag, merge, and
+put it back only if the ETag is unchanged (If-Match; If-None-Match for a new log),
+retrying when another writer came first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from gitax.jobs.urdlog import check_list_name
+from gitax.remote.transport import RemoteError, Transport
+from gitax.store.hashing import is_object_id
+from gitax.store.index import format_entry, parse_entry
+from gitax.store.store import STORE_FORMAT, format_store_version, parse_store_version
+
+CAS_TRIES = 50
+
+
+class S3Transport(Transport):
+    """`s3://bucket/prefix`: a gitax store laid out under a key prefix."""
+
+    def __init__(self, url: str, endpoint_url: str | None = None) -> None:
+        try:
+            import boto3
+            import botocore.exceptions
+        except ImportError:
+            raise RemoteError("s3 remotes need boto3: pip install 'gitax[s3]'") from None
+        self.url = url
+        parts = urlsplit(url)
+        self.bucket = parts.netloc
+        self.prefix = parts.path.strip("/")
+        self._errors = botocore.exceptions
+        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url)
+        try:
+            self._init_store()
+        except self._errors.NoCredentialsError:
+            raise RemoteError(
+                f"{url}: no S3 credentials (set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials)"
+            ) from None
+        except self._errors.EndpointConnectionError as e:
+            raise RemoteError(f"{url}: cannot connect: {e}") from None
+
+    def _k(self, *parts: str) -> str:
+        return "/".join(p for p in (self.prefix, *parts) if p)
+
+    def _code(self, e: Exception) -> str:
+        return str(getattr(e, "response", {}).get("Error", {}).get("Code", ""))
+
+    def _get(self, key: str) -> tuple[bytes, str] | None:
+        """(body, ETag) of a key, or None."""
+        try:
+            r = self.client.get_object(Bucket=self.bucket, Key=key)
+        except self._errors.ClientError as e:
+            if self._code(e) in ("NoSuchKey", "404"):
+                return None
+            if self._code(e) == "NoSuchBucket":
+                raise RemoteError(f"{self.url}: bucket {self.bucket!r} does not exist") from None
+            raise RemoteError(f"{self.url}: {e}") from None
+        return r["Body"].read(), r["ETag"]
+
+    def _init_store(self) -> None:
+        found = self._get(self._k("format"))
+        if found is None:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._k("format"), Body=format_store_version(STORE_FORMAT)
+            )
+            return
+        try:
+            version = parse_store_version(found[0])
+        except ValueError:
+            raise RemoteError(f"{self.url}: format is not a gitax store format file") from None
+        if version != STORE_FORMAT:
+            raise RemoteError(f"{self.url}: store format {version} is not supported; upgrade gitax")
+
+    def _list(self, sub: str) -> list[str]:
+        """Every key under prefix/sub/, relative to it."""
+        base = self._k(sub) + "/"
+        out = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=base
+        ):
+            out += [o["Key"][len(base) :] for o in page.get("Contents", [])]
+        return out
+
+    def _sharded(self, sub: str) -> set[str]:
+        """Ids stored as sub/ab/cdef…: one listing (paginated), no probe per id."""
+        ids = (n.replace("/", "") for n in self._list(sub))
+        return {i for i in ids if is_object_id(i)}
+
+    def list_objects(self) -> set[str]:
+        return self._sharded("objects")
+
+    def get_object(self, oid: str, dest: Path) -> None:
+        try:
+            self.client.download_file(self.bucket, self._k("objects", oid[:2], oid[2:]), str(dest))
+        except self._errors.ClientError:
+            raise RemoteError(f"{self.url}: no object {oid}") from None
+
+    def put_object(self, oid: str, src: Path) -> None:
+        self.client.upload_file(str(src), self.bucket, self._k("objects", oid[:2], oid[2:]))
+
+    def list_index(self) -> set[str]:
+        return self._sharded("index")
+
+    def get_index(self, key: str) -> str | None:
+        found = self._get(self._k("index", key[:2], key[2:]))
+        if found is None:
+            return None
+        manifest_id = parse_entry(found[0])
+        if manifest_id is None:
+            raise RemoteError(f"{self.url}: index entry {key} is damaged")
+        return manifest_id
+
+    def put_index(self, key: str, manifest_id: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self._k("index", key[:2], key[2:]),
+            Body=format_entry(manifest_id),
+        )
+
+    def list_urd(self) -> list[str]:
+        return sorted(n[:-4] for n in self._list("urd") if n.endswith(".urd"))
+
+    def read_urd(self, name: str) -> bytes:
+        found = self._get(self._k("urd", check_list_name(name) + ".urd"))
+        return found[0] if found else b""
+
+    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        key = self._k("urd", check_list_name(name) + ".urd")
+        for attempt in range(CAS_TRIES):
+            found = self._get(key)
+            old, etag = found if found else (b"", None)
+            new = change(old)
+            if new == old:
+                return
+            condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+            try:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=new, **condition)
+                return
+            except self._errors.ClientError as e:
+                if self._code(e) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                    raise RemoteError(f"{self.url}: {e}") from None
+                time.sleep(0.01 * (attempt + 1))  # another writer came first: merge again
+        raise RemoteError(f"{self.url}: {key} kept changing; try again")

@@ -1,0 +1,116 @@
+"""The promise of remotes, over each transport against a real server on loopback: a
+second clone's build of the first one's pipeline executes nothing after `gitax pull`."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import gitax
+from test_remote import clone, make_pipeline, objects_of
+
+from gitax.config import RemoteConfig
+from gitax.jobs.project import Project
+from gitax.jobs.urdlog import UrdLists
+from gitax.remote.sync import Selection, push_project
+from gitax.remote.transport import open_transport
+
+
+@pytest.fixture(params=["path", "ssh", "s3"])
+def remote(request: pytest.FixtureRequest, tmp_path: Path) -> RemoteConfig:
+    """(the remote's config) for each transport."""
+    if request.param == "path":
+        return RemoteConfig("team", str(tmp_path / "shared"), True)
+    if request.param == "ssh":
+        return RemoteConfig("team", request.getfixturevalue("ssh_url"), True)
+    url, endpoint = request.getfixturevalue("s3_url")
+    return RemoteConfig("team", url, True, endpoint)
+
+
+def setup(
+    root: Path, remote: RemoteConfig, day: str = "2023-01-05", caption: str = "first"
+) -> Path:
+    make_pipeline(root, "placeholder", caption)
+    endpoint = f'endpoint_url = "{remote.endpoint_url}"\n' if remote.endpoint_url else ""
+    (root / "gitax.toml").write_text(
+        f'[gitax]\n\n[remotes.team]\nurl = "{remote.url}"\ndefault = true\n{endpoint}'
+    )
+    script = root / "build.py"
+    script.write_text(script.read_text().replace("2023-01-05", day))
+    gitax("build", cwd=root)
+    return root
+
+
+def test_a_collaborator_builds_nothing_after_pull(remote: RemoteConfig, tmp_path: Path) -> None:
+    alice = setup(tmp_path / "alice", remote)
+    first = gitax("push", cwd=alice).stdout
+    assert "pushed " in first and " 2 jobs" in first
+    again = gitax("push", cwd=alice).stdout
+    assert again.startswith("pushed 0 objects (0.0 MiB), 0 jobs, 0 urd entries")
+    bob = clone(alice, tmp_path / "bob")
+    gitax("pull", cwd=bob)
+    theirs = objects_of(alice)
+    assert all(theirs[name] == data for name, data in objects_of(bob).items())  # bit for bit
+    doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])
+    assert doc["built"] == [] and len(doc["reused"]) == 2
+    assert UrdLists(bob / ".gitax" / "urd").latest("main").caption == "first"
+
+
+def test_a_corrupted_remote_object_is_refused(remote: RemoteConfig, tmp_path: Path) -> None:
+    alice = setup(tmp_path / "alice", remote)
+    gitax("push", cwd=alice)
+    transport = open_transport(remote)
+    victim = sorted(transport.list_objects())[0]
+    bad = tmp_path / "bad"
+    transport.get_object(victim, bad)
+    data = bytearray(bad.read_bytes())
+    data[-1] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    if remote.url.startswith("s3://"):
+        transport.put_object(victim, bad)  # S3 overwrites
+    else:
+        target = remote_object_path(remote, victim)
+        target.chmod(0o644)
+        shutil.copyfile(bad, target)
+    transport.close()
+    bob = clone(alice, tmp_path / "bob")
+    proc = gitax("pull", cwd=bob, check=False)
+    assert proc.returncode == 1 and f"object {victim} is corrupt" in proc.stderr
+    assert victim not in set(Project.find(bob).store.objects.ids())
+
+
+def remote_object_path(remote: RemoteConfig, oid: str) -> Path:
+    """Where a path or (loopback) ssh remote keeps an object on this machine."""
+    from urllib.parse import urlsplit
+
+    root = urlsplit(remote.url).path if remote.url.startswith("ssh://") else remote.url
+    return Path(root) / "objects" / oid[:2] / oid[2:]
+
+
+def _push(root: str, barrier: object) -> None:
+    barrier.wait()  # type: ignore[attr-defined]
+    push_project(Project.find(root), None, Selection())
+
+
+def test_two_concurrent_pushes_to_one_list_lose_nothing(
+    remote: RemoteConfig, tmp_path: Path
+) -> None:
+    roots = [
+        str(setup(tmp_path / f"u{n}", remote, day, f"by user {n}"))
+        for n, day in enumerate(("2023-01-05", "2023-01-06"))
+    ]
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_push, args=(r, barrier)) for r in roots]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    transport = open_transport(remote)
+    log = transport.read_urd("main")
+    transport.close()
+    assert log.count(b"\n") == 2 and b"by user 0" in log and b"by user 1" in log
