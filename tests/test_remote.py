@@ -260,3 +260,15 @@ def test_remote_add_list_remove(tmp_path: Path, proj: ProjectDir) -> None:
     assert dup.returncode == 1 and "remote 'team' exists" in dup.stderr
     gitax("remote", "remove", "cloud", cwd=proj.root)
     assert json.loads(gitax("remote", "list", "--json", cwd=proj.root).stdout).keys() == {"team"}
+
+
+def test_upstream_first_orders_a_dag() -> None:
+    from gitax.remote.transfer import upstream_first
+
+    graph = {"plot": {"train", "clean"}, "train": {"clean"}, "clean": {"parse"}, "parse": set()}
+    order = upstream_first(graph)
+    assert sorted(order) == sorted(graph)
+    for job, ups in graph.items():
+        assert all(order.index(u) < order.index(job) for u in ups)
+    chain = {f"j{n}": {f"j{n - 1}"} if n else set() for n in range(5000)}  # no recursion limit
+    assert upstream_first(chain) == [f"j{n}" for n in range(5000)]

@@ -56,6 +56,30 @@ def session_keys(sessions: Iterable[Session]) -> tuple[set[str], set[str]]:
     return keys, blobs
 
 
+def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
+    """The jobs in an order where each comes after every job upstream of it (an
+    iterative post-order walk; job chains can be thousands long)."""
+    order: list[str] = []
+    done: set[str] = set()
+    for start in sorted(upstream_of):
+        if start in done:
+            continue
+        stack = [(start, sorted(upstream_of[start]))]
+        while stack:
+            node, pending = stack[-1]
+            while pending and (pending[-1] in done or pending[-1] not in upstream_of):
+                pending.pop()
+            if pending:
+                child = pending.pop()
+                stack.append((child, sorted(upstream_of[child])))
+            else:
+                stack.pop()
+                if node not in done:
+                    done.add(node)
+                    order.append(node)
+    return order
+
+
 def _log_sessions(data: bytes) -> list[Session]:
     out = []
     for line in data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]:
@@ -109,9 +133,13 @@ def push(
     urd = UrdLists(store.root / "urd")
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
     more_keys, blobs = session_keys(s for data in logs.values() for s in _log_sessions(data))
-    todo = set(keys) | more_keys
+    # A job the remote indexes is complete there, and so is everything upstream of it
+    # (objects go first, index entries upstream-first): no need to walk it.
+    remote_keys = remote.list_index()
+    todo = (set(keys) | more_keys) - remote_keys
     objects: set[str] = set(blobs)
     jobs: dict[str, str] = {}
+    upstream_of: dict[str, set[str]] = {}
     while todo:
         key = todo.pop()
         if key in jobs:
@@ -123,8 +151,9 @@ def push(
         jobs[key] = manifest_id
         needed, upstream = manifest_objects(store, manifest_id)
         objects |= needed
-        todo |= upstream - set(jobs)
-    lacking = sorted(objects - remote.list_objects())
+        upstream_of[key] = upstream - remote_keys
+        todo |= upstream_of[key] - set(jobs)
+    lacking = sorted(objects - remote.list_objects()) if objects else []
 
     def send(oid: str) -> int:
         for _ in store.objects.read_chunks(oid):  # never spread a corrupt object
@@ -135,8 +164,7 @@ def push(
 
     report.bytes = _parallel(lacking, send, "objects", progress)
     report.objects = len(lacking)
-    remote_keys = remote.list_index()
-    for key in sorted(set(jobs) - remote_keys):  # after every object they refer to
+    for key in upstream_first(upstream_of):  # after every object they refer to
         remote.put_index(key, jobs[key])
         report.jobs += 1
     for name, data in logs.items():
@@ -157,7 +185,14 @@ def pull(
     names = remote.list_urd() if lists is None else lists
     logs = {name: remote.read_urd(name) for name in names}
     more_keys, blobs = session_keys(s for data in logs.values() for s in _log_sessions(data))
-    have = set(store.objects.ids())
+    listed: set[str] | None = None
+
+    def have_it(oid: str) -> bool:
+        nonlocal listed
+        if listed is None:  # listed once, and only when something may need fetching
+            listed = set(store.objects.ids())
+        return oid in listed
+
     store.tmp.mkdir(parents=True, exist_ok=True)
 
     def fetch(oid: str) -> int:
@@ -170,12 +205,14 @@ def pull(
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        have.add(oid)
+        if listed is not None:
+            listed.add(oid)
         return size
 
     todo = set(keys) | more_keys
     jobs: dict[str, str] = {}
-    lacking: set[str] = {b for b in blobs if b not in have}
+    upstream_of: dict[str, set[str]] = {}
+    lacking: set[str] = {b for b in blobs if not store.objects.has(b)}
     while todo:
         key = todo.pop()
         if key in jobs:
@@ -189,22 +226,24 @@ def pull(
             continue
         jobs[key] = manifest_id
         # The manifest and tree are needed now, to learn what else to fetch.
-        if manifest_id not in have:
+        if not have_it(manifest_id):
             report.bytes += fetch(manifest_id)
             report.objects += 1
         m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
-        if m.files not in have:
+        if not have_it(m.files):
             report.bytes += fetch(m.files)
             report.objects += 1
         needed, upstream = manifest_objects(store, manifest_id)
-        lacking |= {o for o in needed if o not in have}
+        lacking |= {o for o in needed if not have_it(o)}
+        upstream_of[key] = upstream
         todo |= upstream - set(jobs)
     report.bytes += _parallel(sorted(lacking), fetch, "objects", progress)
     report.objects += len(lacking)
-    for key, manifest_id in sorted(jobs.items()):
-        if manifest_id:  # after every object it refers to is here and verified
-            store.index.put(key, manifest_id)
-            report.jobs += 1
+    # After every object is here and verified; upstream jobs first, so that an indexed
+    # job always means its whole upstream is complete (what the skip above relies on).
+    for key in upstream_first(upstream_of):
+        store.index.put(key, jobs[key])
+        report.jobs += 1
     urd = UrdLists(store.root / "urd")
     for name, data in logs.items():
         _merge(lambda n, change: rewrite(urd.path(n), change), name, data, report)
