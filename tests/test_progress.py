@@ -54,3 +54,23 @@ def test_quiet_shows_only_results() -> None:
     reporter.job_running("train-abc", PLAIN_EVERY * 2)
     finished(reporter)
     assert out.getvalue() == "built    train-abc  1.50 s\n"
+
+
+def test_transfer_progress_line_on_a_terminal_only(monkeypatch) -> None:
+    import sys
+
+    from gitax.cli.cmd_remote import ProgressLine
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    bar = ProgressLine("pushing")
+    bar("objects", 3, 10, 5 * 2**20)
+    assert term.getvalue() == "\r\033[Kpushing 3/10 objects, 5.0 MiB"
+    bar.end()
+    assert term.getvalue().endswith("\r\033[K")
+    plain = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", plain)
+    quiet = ProgressLine("pulling")
+    quiet("objects", 1, 2, 10)
+    quiet.end()
+    assert plain.getvalue() == ""

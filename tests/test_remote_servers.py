@@ -114,3 +114,41 @@ def test_two_concurrent_pushes_to_one_list_lose_nothing(
     log = transport.read_urd("main")
     transport.close()
     assert log.count(b"\n") == 2 and b"by user 0" in log and b"by user 1" in log
+
+
+class Dropping:
+    """Any transport whose connection drops after `after` objects."""
+
+    def __init__(self, inner: object, after: int) -> None:
+        self.inner, self.left = inner, after
+
+    def put_object(self, oid: str, src: Path) -> None:
+        if self.left <= 0:
+            raise ConnectionError("connection lost")
+        self.left -= 1
+        self.inner.put_object(oid, src)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_an_interrupted_push_is_completed_by_running_it_again(
+    remote: RemoteConfig, tmp_path: Path
+) -> None:
+    from gitax.remote.transfer import WORKERS, push
+
+    alice = setup(tmp_path / "alice", remote)
+    project = Project.find(alice)
+    keys = set(project.store.index.keys())
+    transport = open_transport(remote)
+    with pytest.raises(ConnectionError):
+        push(project.store, Dropping(transport, after=2), keys, ["main"])  # type: ignore[arg-type]
+    assert 0 < len(transport.list_objects()) <= 2 + WORKERS
+    assert transport.list_index() == set()  # nothing published half
+    assert transport.read_urd("main") == b""
+    transport.close()
+    gitax("push", cwd=alice)
+    bob = clone(alice, tmp_path / "bob")
+    gitax("pull", cwd=bob)
+    doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])
+    assert doc["built"] == [] and len(doc["reused"]) == 2
