@@ -28,6 +28,7 @@ class RemoteConfig:
     url: str
     default: bool = False
     endpoint_url: str | None = None
+    trusted: bool = False  # pickles of jobs pulled from it may be loaded
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,12 @@ _KEYS: dict[str, str] = {
     "slices": "a positive integer",
     "fetch": '"auto" or "never"',
 }
-_REMOTE_KEYS = {"url": "a URL or path", "default": "true or false", "endpoint_url": "a URL"}
+_REMOTE_KEYS = {
+    "url": "a URL or path",
+    "default": "true or false",
+    "endpoint_url": "a URL",
+    "trusted": "true or false",
+}
 REMOTE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
@@ -144,7 +150,10 @@ def _parse_remotes(tables: Any, source: str) -> dict[str, RemoteConfig]:
             raise ConfigError(f"{source}: remotes.{name}.default must be true or false")
         if endpoint is not None and not isinstance(endpoint, str):
             raise ConfigError(f"{source}: remotes.{name}.endpoint_url must be a URL")
-        remotes[name] = RemoteConfig(name, url, default, endpoint)
+        trusted = table.get("trusted", False)
+        if not isinstance(trusted, bool):
+            raise ConfigError(f"{source}: remotes.{name}.trusted must be true or false")
+        remotes[name] = RemoteConfig(name, url, default, endpoint, trusted)
     if sum(r.default for r in remotes.values()) > 1:
         raise ConfigError(f"{source}: more than one remote has default = true")
     return remotes

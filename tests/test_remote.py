@@ -272,3 +272,29 @@ def test_upstream_first_orders_a_dag() -> None:
         assert all(order.index(u) < order.index(job) for u in ups)
     chain = {f"j{n}": {f"j{n - 1}"} if n else set() for n in range(5000)}  # no recursion limit
     assert upstream_first(chain) == [f"j{n}" for n in range(5000)]
+
+
+def test_pickles_from_an_untrusted_remote_are_refused(alice: Path) -> None:
+    from gitax.jobs.job import Job, UntrustedPickle
+
+    gitax("push", cwd=alice)
+    bob = clone(alice, alice.parent / "bob")
+    gitax("pull", cwd=bob)
+    project = Project.find(bob)
+    load = next(k for k in project.store.index.keys() if Job.from_key(project, k).method == "load")
+    job = Job.from_key(project, load)
+    with pytest.raises(UntrustedPickle, match=r"set `trusted = true` in \[remotes.team\]"):
+        job.load()
+    with pytest.raises(UntrustedPickle):
+        job.load("nums")
+    # a new job of bob's that reads it is refused too, naming the setting
+    (bob / "build.py").write_text(
+        "def main(urd):\n    urd.build('total', src=urd.build('load'), name='again')\n"
+        "    urd.build('load').load()\n"
+    )
+    proc = gitax("build", cwd=bob, check=False)
+    assert proc.returncode == 1 and "trusted = true" in proc.stderr
+    cfg = bob / "gitax.toml"
+    cfg.write_text(cfg.read_text() + "trusted = true\n")
+    assert Job.from_key(Project.find(bob), load).load() == 3
+    assert Job.from_key(Project.find(alice), load).load() == 3  # built here: always trusted

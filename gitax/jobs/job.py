@@ -30,6 +30,17 @@ def phase_order(name: str) -> tuple[int, int]:
     return (0, 0) if name == "prepare" else (2, 0)
 
 
+class UntrustedPickle(GitaxError):
+    """A pickle of a job pulled from a remote that gitax.toml does not trust."""
+
+    def __init__(self, job: str, remote: str) -> None:
+        self.job, self.remote = job, remote
+        super().__init__(
+            f"{job} was pulled from remote {remote!r}, and loading its pickles runs code: "
+            f"set `trusted = true` in [remotes.{remote}] of gitax.toml if you trust it"
+        )
+
+
 class JobNotFound(GitaxError):
     """No stored job matches an id or prefix, or more than one does."""
 
@@ -168,8 +179,19 @@ class Job:
             raise GitaxError(f"{self.id} is complete and cannot be changed (open {name!r})")
         return open(self.filename(name, sliceno), mode)
 
+    def check_trusted(self) -> None:
+        """Refuse to unpickle anything of a job pulled from a remote not marked trusted:
+        loading a pickle runs code."""
+        remote = self.project.store.origins.remote_of(self.key)
+        if remote is None:
+            return  # built here
+        config = self.project.config.remotes.get(remote)
+        if config is None or not config.trusted:
+            raise UntrustedPickle(self.id, remote)
+
     def load(self, name: str | None = None, sliceno: int | None = None) -> Any:
         """The job's value (no name), or an unpickled file of the job."""
+        self.check_trusted()
         if name is None:
             if self.manifest.value is None:
                 return None

@@ -69,7 +69,7 @@ def pull_project(
         lists: list[str] | None = [check_list_name(n) for n in sel.lists] if sel.lists else []
         if sel.everything:
             lists = None
-        return pull(project.store, transport, keys, lists, progress)
+        return pull(project.store, transport, keys, lists, progress, remote.name)
 
 
 def fetch_job(project: Project, key: str) -> bool:
@@ -78,7 +78,7 @@ def fetch_job(project: Project, key: str) -> bool:
     with opened(remote) as transport:
         if transport.get_index(key) is None:
             return False
-        report = pull(project.store, transport, {key}, [])
+        report = pull(project.store, transport, {key}, [], remote_name=remote.name)
     return not report.missing
 
 

@@ -178,6 +178,7 @@ def pull(
     keys: set[str],
     lists: list[str] | None,
     progress: Progress | None = None,
+    remote_name: str = "",
 ) -> TransferReport:
     """Fetch the jobs `keys`, those of the urd lists `lists` (None: all the remote has),
     and merge those lists into the local ones."""
@@ -242,6 +243,7 @@ def pull(
     # After every object is here and verified; upstream jobs first, so that an indexed
     # job always means its whole upstream is complete (what the skip above relies on).
     for key in upstream_first(upstream_of):
+        store.origins.record(key, remote_name or remote.url, remote.url)  # before it shows
         store.index.put(key, jobs[key])
         report.jobs += 1
     urd = UrdLists(store.root / "urd")

@@ -9,6 +9,7 @@ from gitax.errors import GitaxError
 from gitax.store.fsutil import atomic_write
 from gitax.store.index import DiskJobIndex
 from gitax.store.odb import DiskObjectDB
+from gitax.store.origin import Origins
 
 STORE_FORMAT = 1
 FORMAT_FILE = "format"
@@ -41,6 +42,7 @@ class Store:
         self.work = self.root / "work"
         self.tmp = self.root / "tmp"
         self.failed = self.root / "failed"
+        self.origins = Origins(self.root / "origin")
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], *, create: bool = True) -> Store:

@@ -1,0 +1,52 @@
+"""Where a stored job came from: built here, or pulled from a named remote.
+
+A manifest is immutable (its id is its hash), so the origin of a pulled job is kept beside
+the index, in `origin/ab/cdef…` (one line: `pulled <remote name> <url>`). No file means
+the job was built here. Loading a pickle runs code, so this is what decides whether a
+job's pickles may be loaded (see gitax.jobs.job.Job.load).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gitax.store.fsutil import atomic_write
+
+
+def format_origin(remote: str, url: str) -> bytes:
+    """An origin file's content."""
+    for part in (remote, url):
+        if any(c in part for c in "\n\r\0"):
+            raise ValueError("an origin is one line")
+    return f"pulled {remote} {url}\n".encode()
+
+
+def parse_origin(data: bytes) -> str | None:
+    """The remote name in an origin file, or None if malformed."""
+    parts = data.decode("utf-8", "replace").rstrip("\n").split(" ", 2)
+    if len(parts) < 2 or parts[0] != "pulled" or not parts[1]:
+        return None
+    return parts[1]
+
+
+class Origins:
+    """The origins of pulled jobs in a store."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / key[2:]
+
+    def record(self, key: str, remote: str, url: str) -> None:
+        """Note that job `key` was pulled from `remote` (before its index entry is written)."""
+        atomic_write(self._path(key), format_origin(remote, url))
+
+    def remote_of(self, key: str) -> str | None:
+        """The remote a job was pulled from, or None if it was built here."""
+        try:
+            data = self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+        return parse_origin(data) or "an unknown remote"
