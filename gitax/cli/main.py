@@ -31,6 +31,8 @@ COMMANDS = {
     "remote": ("gitax.cli.cmd_remote", "remote"),
     "push": ("gitax.cli.cmd_remote", "push"),
     "pull": ("gitax.cli.cmd_remote", "pull"),
+    "fsck": ("gitax.cli.cmd_fsck", "fsck"),
+    "gc": ("gitax.cli.cmd_gc", "gc"),
 }
 
 

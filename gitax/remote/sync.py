@@ -11,6 +11,7 @@ from gitax.jobs.resultlock import parse_lock, read_lock
 from gitax.jobs.urdlog import UrdLists, check_list_name
 from gitax.remote.transfer import Progress, TransferReport, pull, push
 from gitax.remote.transport import Transport, opened
+from gitax.store.storelock import shared
 
 
 @dataclass
@@ -69,7 +70,8 @@ def pull_project(
         lists: list[str] | None = [check_list_name(n) for n in sel.lists] if sel.lists else []
         if sel.everything:
             lists = None
-        return pull(project.store, transport, keys, lists, progress, remote.name)
+        with shared(project.store.root):  # gc waits until the pulled jobs are indexed
+            return pull(project.store, transport, keys, lists, progress, remote.name)
 
 
 def fetch_job(project: Project, key: str) -> bool:

@@ -15,6 +15,7 @@ from gitax.errors import GitaxError
 from gitax.jobs.job import Job
 from gitax.jobs.project import Project, set_current
 from gitax.run.urd import BuildError, DryRunStop, Reporter, Urd
+from gitax.store.storelock import shared
 
 __all__ = ["BuildError", "BuildResult", "BuildScriptFailed", "Reporter", "run_build"]
 
@@ -71,6 +72,19 @@ def run_build(
     """Run a build script's main(urd); every job it asks for is reused or built. With
     dry_run, nothing runs or is written: it lists what would be built, and why."""
     script = find_script(project, name)
+    with shared(project.store.root):  # gc waits until this build is over
+        return _run(project, script, reporter, live, provenance, dry_run, fetch)
+
+
+def _run(
+    project: Project,
+    script: Path,
+    reporter: Reporter | None,
+    live: IO[bytes] | None,
+    provenance: Callable[[], dict[str, Any]] | None,
+    dry_run: bool,
+    fetch: Callable[[str], bool] | None,
+) -> BuildResult:
     t0 = time.perf_counter()
     source = script.read_bytes()
     try:

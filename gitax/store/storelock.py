@@ -1,0 +1,46 @@
+"""The store lock: builds and pulls hold it shared; gc holds it exclusively.
+
+`flock` on `<store>/lock`: the kernel drops it when a process dies, so a killed build
+never leaves it held, and gc can never remove an object a running build may still need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from gitax.errors import GitaxError
+
+
+class StoreBusy(GitaxError):
+    """gc needs the store to itself, and a build or pull is using it."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(f"a build or pull is using {root}; run gc when it has finished")
+
+
+@contextlib.contextmanager
+def _flock(root: Path, mode: int) -> Iterator[None]:
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, mode)
+        except BlockingIOError:
+            raise StoreBusy(root) from None
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def shared(root: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the store for a build or pull (many at once; waits while gc runs)."""
+    return _flock(root, fcntl.LOCK_SH)
+
+
+def exclusive(root: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the store alone, for gc; StoreBusy at once if anyone else holds it."""
+    return _flock(root, fcntl.LOCK_EX | fcntl.LOCK_NB)

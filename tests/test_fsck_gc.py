@@ -1,0 +1,166 @@
+"""fsck finds every kind of damage; gc removes only what nothing reaches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, ProjectDir, gitax
+
+from gitax.jobs.gc import gc
+from gitax.jobs.job import Job
+
+
+@pytest.fixture
+def built(proj: ProjectDir) -> ProjectDir:
+    proj.method(
+        "a",
+        "options = dict(x=0)\ndef synthesis(job):\n"
+        "    job.save(options.x, 'x')\n    return options.x\n",
+    )
+    proj.method("b", "jobs = ('src',)\ndef synthesis():\n    return jobs.src.load() + 1\n")
+    proj.build_script(
+        """
+        def main(urd):
+            urd.begin("main", "2023-01-05")
+            urd.build("b", src=urd.build("a", x=1))
+            urd.finish("main")
+            urd.build("a", x=99)  # in no session: reachable from nothing but the grace period
+        """
+    )
+    gitax("build", cwd=proj.root)
+    return proj
+
+
+def fsck_json(root: Path) -> dict:
+    proc = gitax("fsck", "--json", cwd=root, check=False)
+    return json.loads(proc.stdout) | {"rc": proc.returncode}
+
+
+def test_fsck_is_clean_after_builds(built: ProjectDir) -> None:
+    doc = fsck_json(built.root)
+    assert doc["rc"] == 0 and doc["problems"] == [] and doc["jobs"] == 3 and doc["logs"] == 1
+    assert gitax("fsck", cwd=built.root).stdout.strip().endswith(": clean")
+
+
+def test_fsck_reports_corrupt_and_missing_objects(built: ProjectDir) -> None:
+    project = built.project()
+    job = Job(next(iter(project.store.index.keys())), project)
+    tree = project.store.objects.path(job.manifest.files)
+    value = project.store.objects.path(job.manifest.value or "")
+    os.chmod(tree, 0o644)
+    tree.write_bytes(tree.read_bytes()[:-3] + b"xyz")
+    os.unlink(value)
+    doc = fsck_json(built.root)
+    assert doc["rc"] == 1
+    whats = {(p["where"], p["what"].split(" (")[0].split(":")[0]) for p in doc["problems"]}
+    assert (f"object {job.manifest.files}", f"object {job.manifest.files} is corrupt") in whats
+    assert any(
+        p["what"] == f"refers to missing object {job.manifest.value}" for p in doc["problems"]
+    )
+
+
+def test_fsck_reports_damaged_index_entries_and_urd_lines(built: ProjectDir) -> None:
+    project = built.project()
+    key = next(iter(project.store.index.keys()))
+    (project.store.index.root / key[:2] / key[2:]).write_bytes(b"half")
+    log = project.store.root / "urd" / "main.urd"
+    with open(log, "ab") as fh:
+        fh.write(b"{not json}\n{torn")
+    problems = fsck_json(built.root)["problems"]
+    assert {
+        "where": str(project.store.index.root / key[:2] / key[2:]),
+        "what": "damaged index entry",
+    } in problems
+    assert any(p["where"] == f"{log}:2" and "malformed urd entry" in p["what"] for p in problems)
+    assert any(p["where"] == f"{log}:3" and "torn last line" in p["what"] for p in problems)
+
+
+def age(root: Path, days: float) -> None:
+    """Make everything in a store look `days` old."""
+    old = time.time() - days * 86400
+    for dirpath, _, files in os.walk(root / ".gitax"):
+        for f in files:
+            os.utime(os.path.join(dirpath, f), (old, old))
+
+
+def test_gc_keeps_what_is_reachable_and_removes_the_rest(built: ProjectDir) -> None:
+    age(built.root, 30)
+    project = built.project()
+    before = set(project.store.index.keys())
+    dry = gc(project, workdirs=True, dry_run=True)
+    assert len(dry.jobs) == 1 and dry.objects > 0 and dry.bytes > 0 and dry.workdirs == 3
+    assert set(project.store.index.keys()) == before  # a dry run removes nothing
+    report = gc(project)
+    assert len(report.jobs) == 1 and report.kept_jobs == 2
+    left = {Job.from_key(project, k).method for k in project.store.index.keys()}
+    assert left == {"a", "b"}
+    assert fsck_json(built.root)["rc"] == 0  # nothing reachable lost
+    doc = json.loads(gitax("build", "--json", cwd=built.root).stdout.splitlines()[-1])
+    assert [j.split("-")[0] for j in doc["built"]] == ["a"] and len(
+        doc["reused"]
+    ) == 2  # x=99 again
+
+
+def test_gc_keeps_everything_within_the_grace_period(built: ProjectDir) -> None:
+    report = gc(built.project())
+    assert report.jobs == [] and report.objects == 0
+
+
+def test_gc_keeps_the_results_of_gitax_lock(built: ProjectDir) -> None:
+    built.method("r", "def synthesis(job):\n    open('out.txt', 'w').write('r')\n")
+    built.build_script("def main(urd):\n    urd.build('r').link_result('out.txt')\n")
+    gitax("build", cwd=built.root)
+    age(built.root, 30)
+    gc(built.project())
+    assert (built.root / "results" / "out.txt").read_text() == "r"
+    assert "r" in {
+        Job.from_key(built.project(), k).method for k in built.project().store.index.keys()
+    }
+
+
+def test_gc_workdirs_are_rebuilt_on_use(built: ProjectDir) -> None:
+    project = built.project()
+    out = gitax("gc", "--workdirs", cwd=built.root).stdout
+    assert "removed 0 jobs" in out and "3 workdirs" in out
+    assert list((project.store.root / "work").iterdir()) == []
+    job = next(
+        Job.from_key(project, k)
+        for k in project.store.index.keys()
+        if Job.from_key(project, k).method == "a"
+    )
+    assert job.load("x") in (1, 99)  # materialised again from the store
+
+
+def test_gc_never_runs_beside_a_build(proj: ProjectDir, tmp_path: Path) -> None:
+    started = tmp_path / "started"
+    proj.method(
+        "slow",
+        f"import time\ndef synthesis():\n    open({str(started)!r}, 'w').close()\n"
+        "    time.sleep(30)\n",
+    )
+    proj.build_script("def main(urd):\n    urd.build('slow')\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    build = subprocess.Popen(
+        [sys.executable, "-m", "gitax", "build"],
+        cwd=proj.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc = gitax("gc", "--grace", "0", cwd=proj.root, check=False)
+        assert proc.returncode == 1 and "a build or pull is using" in proc.stderr
+    finally:
+        build.kill()
+        build.wait()
+    gitax("gc", "--grace", "0", cwd=proj.root)  # the lock died with the build
