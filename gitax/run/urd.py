@@ -25,6 +25,7 @@ from gitax.jobs.urdlog import (
 from gitax.run.environment import environment
 from gitax.run.runner import JobSpec, run_job
 from gitax.run.why import why
+from gitax.store.lockfile import locked
 
 
 class DryRunStop(GitaxError):
@@ -225,14 +226,7 @@ class Urd:
             self.planned.append((job, why(self.project, spec)))
             self.reporter.job_started(spec.id, self.planned[-1][1])
         else:
-            self.reporter.job_started(spec.id, why(self.project, spec))
-
-            def tick() -> None:
-                self.reporter.job_running(spec.id, time.perf_counter() - t0)
-
-            job = run_job(self.project, spec, self.live, self.git_state(), tick)
-            self.built.append(job)
-            self.reporter.job_finished(job, True, time.perf_counter() - t0)
+            job, manifest_id = self._run_once(spec, t0)
         built = manifest_id is None
         if self.dry_run and built:
             self._all.append(name or method, job)
@@ -345,6 +339,31 @@ class Urd:
             return
         now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
         self.lists.truncate(list, timestamp, environment()["user"], now)
+
+    def _run_once(self, spec: JobSpec, t0: float) -> tuple[Job, str | None]:
+        """Run a job unless another build is running it: then wait, and reuse its result.
+        The lock names its holder's host and pid; one left by a dead process is taken over."""
+        lock = self.project.store.root / "locks" / spec.key
+
+        def waiting(holder: str) -> None:
+            self.reporter.job_started(spec.id, [f"another build ({holder}) is running it; waiting"])
+
+        with locked(lock, timeout=None, on_wait=waiting):
+            manifest_id = self.project.store.index.get(spec.key)
+            if manifest_id is not None:  # the other build finished it
+                job = Job.from_key(self.project, spec.key, method=spec.method.name)
+                self.reused.append(job)
+                self.reporter.job_finished(job, False, time.perf_counter() - t0)
+                return job, manifest_id
+            self.reporter.job_started(spec.id, why(self.project, spec))
+
+            def tick() -> None:
+                self.reporter.job_running(spec.id, time.perf_counter() - t0)
+
+            job = run_job(self.project, spec, self.live, self.git_state(), tick)
+        self.built.append(job)
+        self.reporter.job_finished(job, True, time.perf_counter() - t0)
+        return job, None
 
     def git_state(self) -> dict[str, Any]:
         """Git state for manifests, asked once, before the first job forks (so that job

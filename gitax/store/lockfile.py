@@ -9,7 +9,7 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gitax.errors import GitaxError
@@ -37,11 +37,18 @@ def _holder_is_dead(text: str) -> bool:
 
 
 @contextlib.contextmanager
-def locked(path: str | os.PathLike[str], timeout: float = 30.0) -> Iterator[None]:
-    """Hold `<path>.lock` for the block: one writer at a time, stale locks taken over."""
+def locked(
+    path: str | os.PathLike[str],
+    timeout: float | None = 30.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold `<path>.lock` for the block: one writer at a time, stale locks taken over.
+    timeout None waits as long as the holder lives; on_wait(holder) is called once if
+    the lock is busy."""
     lock = Path(f"{os.fspath(path)}.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
+    told = False
     me = f"{socket.gethostname()} {os.getpid()}".encode()
     while True:
         try:
@@ -56,9 +63,12 @@ def locked(path: str | os.PathLike[str], timeout: float = 30.0) -> Iterator[None
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(lock)
                 continue
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 raise LockTimeout(str(lock), holder.strip()) from None
-            time.sleep(0.02)
+            if on_wait is not None and not told:
+                on_wait(holder.strip())
+                told = True
+            time.sleep(0.02 if timeout is not None else 0.2)
     try:
         os.write(fd, me)
         os.close(fd)
