@@ -78,7 +78,7 @@ def test_fsck_reports_damaged_index_entries_and_urd_lines(built: ProjectDir) -> 
         "what": "damaged index entry",
     } in problems
     assert any(p["where"] == f"{log}:2" and "malformed urd entry" in p["what"] for p in problems)
-    assert any(p["where"] == f"{log}:3" and "torn last line" in p["what"] for p in problems)
+    assert not any(p["where"] == f"{log}:3" for p in problems)  # a torn tail is no damage
 
 
 def age(root: Path, days: float) -> None:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitax.failpoints import failpoint
 from gitax.jobs.manifest import parse_manifest, parse_tree
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import read_lock
@@ -104,7 +105,8 @@ def gc(
                 origin = store.origins.root / key[:2] / key[2:]
                 if origin.exists():
                     os.unlink(origin)
-        for oid in list(store.objects.ids()):
+        doomed = []
+        for oid in store.objects.ids():
             path = store.objects.path(oid)
             if oid in objects_kept:
                 report.kept_objects += 1
@@ -114,8 +116,13 @@ def gc(
                 continue  # fresh: perhaps a build's, or a pull's, still on its way
             report.objects += 1
             report.bytes += st.st_size
+            doomed.append((REMOVAL_ORDER.get(_object_type(path), 3), oid, path))
+        # Referrers before what they refer to (the reverse of the write order), so a gc
+        # stopped half-way never leaves a manifest or tree naming a removed object.
+        for _, _, path in sorted(doomed):
             if not dry_run:
                 os.unlink(path)
+                failpoint("gc.objects")
         if workdirs and store.work.is_dir():
             for wd in sorted(store.work.iterdir()):
                 report.workdirs += 1
@@ -130,6 +137,15 @@ def gc(
             for leftover in store.tmp.iterdir():
                 _rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     return report
+
+
+REMOVAL_ORDER = {"manifest": 0, "tree": 1, "blob": 2}
+
+
+def _object_type(path: Path) -> str:
+    with open(path, "rb") as fh:
+        parts = fh.readline(80).split(b" ")
+    return parts[2].decode("ascii", "replace") if len(parts) == 4 else "?"
 
 
 def _rmtree(path: Path) -> None:

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gitax.failpoints import failpoint
 from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
 from gitax.jobs.project import Project
@@ -61,6 +62,7 @@ def ingest(
         entries[name] = TreeEntry(
             objects.put_file("blob", path), st.st_size, bool(st.st_mode & 0o111)
         )
+        failpoint("ingest.blobs")
     tree_id = objects.put_bytes("tree", format_tree(entries))
     output = {}
     out_dir = jobdir / OUTPUT_DIR
@@ -90,7 +92,9 @@ def ingest(
         inputs=result.get("inputs", {}),
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
+    failpoint("ingest.manifest")
     store.index.put(spec.key, manifest_id)  # the commit point
+    failpoint("ingest.indexed")
     note_latest(store.root, spec.method.name, spec.key)
     settle_workdir(jobdir, set(names), store.work / spec.id)
     return Job.from_key(project, spec.key, manifest)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from gitax.failpoints import failpoint
+
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
     """Make a rename or create inside `path` durable."""
@@ -56,10 +58,15 @@ def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
         fsync_dir(target.parent)
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+def atomic_write(
+    path: str | os.PathLike[str], data: bytes, *, durable: bool = True, crash_point: str = ""
+) -> None:
     """Replace `path` with `data` so that readers see the old or the new content, never half."""
     with atomic_writer(path, durable=durable) as fh:
         fh.write(data)
+        if crash_point:
+            fh.flush()
+            failpoint(crash_point)
 
 
 def atomic_symlink(target: str, link: str | os.PathLike[str]) -> None:

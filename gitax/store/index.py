@@ -99,7 +99,7 @@ class DiskJobIndex(JobIndex):
     def put(self, key: str, manifest_id: str) -> None:
         if not is_object_id(key):
             raise ValueError(f"not a job key: {key!r}")
-        atomic_write(self._path(key), format_entry(manifest_id))
+        atomic_write(self._path(key), format_entry(manifest_id), crash_point="index.write")
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
         shard = self.root / prefix[:2]

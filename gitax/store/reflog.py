@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from gitax.failpoints import active, failpoint
 from gitax.store.fsutil import atomic_write, ensure_dir, fsync_dir
 from gitax.store.lockfile import locked
 
@@ -39,6 +40,10 @@ def append_line(
                     data = os.pread(fd, size, 0)
                     os.ftruncate(fd, data.rfind(b"\n") + 1)
             os.lseek(fd, 0, os.SEEK_END)
+            if active("urd.append"):  # a crash half-way through the write
+                os.write(fd, line[: len(line) // 2])
+                os.fsync(fd)
+                failpoint("urd.append")
             os.write(fd, line)
             os.fsync(fd)
         finally:
