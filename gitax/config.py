@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -159,13 +158,27 @@ def _parse_remotes(tables: Any, source: str) -> dict[str, RemoteConfig]:
     return remotes
 
 
+def toml_string(text: str) -> str:
+    """A TOML basic string. (JSON's escaping is not enough: it writes characters beyond
+    U+FFFF as surrogate pairs, which TOML refuses, and leaves DEL, which TOML forbids.)"""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def add_remote_text(text: str, remote: RemoteConfig) -> str:
     """gitax.toml's text with a [remotes.NAME] table added (comments kept)."""
-    lines = [f"\n[remotes.{remote.name}]", f"url = {json.dumps(remote.url)}"]
+    lines = [f"\n[remotes.{remote.name}]", f"url = {toml_string(remote.url)}"]
     if remote.default:
         lines.append("default = true")
     if remote.endpoint_url:
-        lines.append(f"endpoint_url = {json.dumps(remote.endpoint_url)}")
+        lines.append(f"endpoint_url = {toml_string(remote.endpoint_url)}")
     sep = "" if not text or text.endswith("\n") else "\n"
     return text + sep + "\n".join(lines) + "\n"
 

@@ -298,3 +298,27 @@ def test_pickles_from_an_untrusted_remote_are_refused(alice: Path) -> None:
     cfg.write_text(cfg.read_text() + "trusted = true\n")
     assert Job.from_key(Project.find(bob), load).load() == 3
     assert Job.from_key(Project.find(alice), load).load() == 3  # built here: always trusted
+
+
+def test_a_hostile_tree_from_a_remote_is_refused_on_pull(tmp_path: Path) -> None:
+    """A remote whose job names '../escaped.txt' must not get a file written outside."""
+    from gitax.jobs.manifest import Manifest, format_manifest
+    from gitax.store.hashing import canonical_json
+
+    shared = PathTransport(str(tmp_path / "shared"))
+    blob = shared.odb.put_bytes("blob", b"owned")
+    tree = shared.odb.put_bytes(
+        "tree",
+        canonical_json(
+            {"format": 1, "files": {"../escaped.txt": {"id": blob, "size": 5, "exec": False}}}
+        ),
+    )
+    key = "ab" * 32
+    manifest = Manifest(key, "evil", f"evil-{key[:12]}", {}, {}, {}, tree, None)
+    shared.index.put(key, shared.odb.put_bytes("manifest", format_manifest(manifest)))
+    bob = tmp_path / "bob"
+    write(bob / "gitax.toml", f'[remotes.r]\nurl = "{tmp_path / "shared"}"\ndefault = true\n')
+    proc = gitax("pull", "--job", "evil-abab", cwd=bob, check=False)
+    assert proc.returncode == 1 and "unsafe path in a job: '../escaped.txt'" in proc.stderr
+    assert list(Project.find(bob).store.index.keys()) == []
+    assert not (bob / ".gitax" / "escaped.txt").exists() and not (bob / "escaped.txt").exists()

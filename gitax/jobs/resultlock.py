@@ -6,12 +6,12 @@ Results are sorted by path and sources by path, so that a rebuild changes few li
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gitax.config import toml_string
 from gitax.errors import GitaxError
 from gitax.jobs.manifest import check_relpath
 from gitax.store.fsutil import atomic_write
@@ -44,11 +44,6 @@ class LockedResult:
     sources: tuple[tuple[str, str], ...]  # (project path, git blob id), of it and upstream
 
 
-def _s(text: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes.
-    return json.dumps(text)
-
-
 def format_lock(results: dict[str, LockedResult]) -> str:
     """gitax.lock's text."""
     out = [
@@ -61,14 +56,14 @@ def format_lock(results: dict[str, LockedResult]) -> str:
         out += [
             "",
             "[[result]]",
-            f"path = {_s(r.path)}",
-            f"job = {_s(r.job)}",
-            f"key = {_s(r.key)}",
-            f"file = {_s(r.file)}",
-            f"blob = {_s(r.blob)}",
+            f"path = {toml_string(r.path)}",
+            f"job = {toml_string(r.job)}",
+            f"key = {toml_string(r.key)}",
+            f"file = {toml_string(r.file)}",
+            f"blob = {toml_string(r.blob)}",
             f"size = {r.size}",
             "sources = [",
-            *(f"  [{_s(p)}, {_s(g)}]," for p, g in sorted(set(r.sources))),
+            *(f"  [{toml_string(p)}, {toml_string(g)}]," for p, g in sorted(set(r.sources))),
             "]",
         ]
     return "\n".join(out) + "\n"
