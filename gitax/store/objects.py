@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import zstandard
 
@@ -14,10 +17,12 @@ from gitax.store.hashing import object_hasher
 OBJECT_FORMAT = 1
 OBJECT_TYPES = ("blob", "tree", "manifest")
 CHUNK = 1 << 20
-ZSTD_LEVEL = 3
-# Compressing data that does not shrink costs time and saves nothing: a sample that
-# keeps more than this fraction of its size is stored raw.
-INCOMPRESSIBLE = 0.95
+ZSTD_LEVEL = 3  # small objects: manifests, trees, source files
+ZSTD_LEVEL_STREAM = 1  # large outputs: zstd's fastest level, on zstd's own worker threads
+# Compressing data that barely shrinks costs far more time than it saves disk: a sample
+# that keeps more than this fraction of its size is stored raw.
+INCOMPRESSIBLE = 0.90
+SYNC_EVERY = 64 << 20  # large writes are synced as they go, so the final fsync is short
 
 
 class ObjectError(GitaxError):
@@ -94,6 +99,8 @@ def encode(obj_type: str, chunks: Iterable[bytes], out: IO[bytes]) -> tuple[str,
             break
     encoding = choose_encoding(first)
     out.write(format_header(Header(obj_type, encoding)))
+    if len(first) >= CHUNK:  # a large stream: overlap hashing, compressing and writing
+        return _encode_pipelined(hasher, encoding, _chain(first, it), out)
     size = 0
     comp = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj() if encoding == "zstd" else None
     for chunk in _chain(first, it):
@@ -102,6 +109,67 @@ def encode(obj_type: str, chunks: Iterable[bytes], out: IO[bytes]) -> tuple[str,
         out.write(comp.compress(chunk) if comp else chunk)
     if comp:
         out.write(comp.flush())
+    return hasher.hexdigest(), size
+
+
+_DONE = object()
+
+
+def _encode_pipelined(
+    hasher: Any, encoding: str, chunks: Iterator[bytes], out: IO[bytes]
+) -> tuple[str, int]:
+    """hashlib, zstd and file writes release the GIL, so a hashing thread, a writing thread
+    and the compressing caller overlap; bounded queues keep memory flat."""
+    to_hash: queue.Queue[Any] = queue.Queue(maxsize=4)
+    to_write: queue.Queue[Any] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def hash_all() -> None:
+        while (chunk := to_hash.get()) is not _DONE:
+            hasher.update(chunk)
+
+    def write_all() -> None:
+        unsynced = 0
+        try:
+            while (piece := to_write.get()) is not _DONE:
+                out.write(piece)
+                unsynced += len(piece)
+                if unsynced >= SYNC_EVERY and hasattr(out, "fileno"):
+                    out.flush()
+                    os.fdatasync(out.fileno())  # the disk works while we hash and compress
+                    unsynced = 0
+        except BaseException as e:  # reported by the caller, after draining
+            failed.append(e)
+            while to_write.get() is not _DONE:
+                pass
+
+    threads = [threading.Thread(target=hash_all), threading.Thread(target=write_all)]
+    for t in threads:
+        t.start()
+    size = 0
+    try:
+        comp = (
+            zstandard.ZstdCompressor(level=ZSTD_LEVEL_STREAM, threads=-1).compressobj()
+            if encoding == "zstd"
+            else None
+        )
+        for chunk in chunks:
+            size += len(chunk)
+            to_hash.put(chunk)
+            piece = comp.compress(chunk) if comp else chunk
+            if piece:
+                to_write.put(piece)
+            if failed:
+                break
+        if comp:
+            to_write.put(comp.flush())
+    finally:
+        to_hash.put(_DONE)
+        to_write.put(_DONE)
+        for t in threads:
+            t.join()
+    if failed:
+        raise failed[0]
     return hasher.hexdigest(), size
 
 
