@@ -13,6 +13,7 @@ from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
 from gitax.jobs.project import Project
 from gitax.run.why import note_latest
+from gitax.store.fsutil import made_dir
 from gitax.store.hashing import git_blob_id, to_jsonable
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def settle_workdir(jobdir: Path, keep: set[str], final: Path) -> None:
                 continue
             with contextlib.suppress(OSError):
                 os.rmdir(path)  # only empty ones
-    final.parent.mkdir(parents=True, exist_ok=True)
+    made_dir(final.parent)
     if final.exists():
         shutil.rmtree(final)
     os.rename(jobdir, final)

@@ -93,12 +93,16 @@ def redirect_output(fd: int) -> None:
     os.dup2(fd, 2)
 
 
+_devnull: int | None = None
+
+
 def end_output(fd: int) -> None:
     """Finish a phase's output: point fds 1 and 2 at /dev/null and close the phase's pipe,
     so the build process sees the end of that phase's output."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    redirect_output(devnull)
-    os.close(devnull)
+    global _devnull
+    if _devnull is None:
+        _devnull = os.open(os.devnull, os.O_WRONLY)
+    redirect_output(_devnull)
     os.close(fd)
 
 
@@ -217,7 +221,7 @@ class JobProcess:
         module.__file__ = str(method.path)
         sys.modules[module.__name__] = module
         # Run the exact bytes that were hashed into the key, not whatever is on disk now.
-        exec(compile(method.sources[0].data, str(method.path), "exec"), module.__dict__)
+        exec(method.code(), module.__dict__)
         # exax semantics: the declarations are replaced by the filled-in values.
         options, jobs = DotDict(self.spec.options), DotDict(self.spec.jobs)
         module.__dict__.update(options=options, jobs=jobs)

@@ -38,6 +38,7 @@ from gitax.run.jobproc import (
     describe_exit,
     prepare_child,
 )
+from gitax.store.fsutil import made_dir
 
 
 class JobFailed(GitaxError):
@@ -149,7 +150,7 @@ def run_job(
     """Run a job in a forked job process and store it; raise JobFailed, storing nothing,
     if it fails."""
     store = project.store
-    store.tmp.mkdir(parents=True, exist_ok=True)
+    made_dir(store.tmp)
     rundir = Path(tempfile.mkdtemp(prefix=f"run-{spec.id}-", dir=store.tmp))
     jobdir, ctl = rundir / "job", rundir / "ctl"
     jobdir.mkdir()
@@ -161,6 +162,7 @@ def run_job(
             stream.flush()
     pipes = {name: os.pipe() for name in output_names(spec)}
     jobproc.load_prctl()
+    spec.method.code()  # compiled here once; every job process inherits it
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the job process reports through files and exit status
         code = 1

@@ -21,6 +21,18 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+_MADE: set[str] = set()
+
+
+def made_dir(path: str | os.PathLike[str]) -> None:
+    """mkdir -p, remembered per process: a store's folders are not removed under a
+    running build (gc takes the store lock), and each mkdir costs a system call."""
+    key = os.fspath(path)
+    if key not in _MADE:
+        os.makedirs(key, exist_ok=True)
+        _MADE.add(key)
+
+
 def ensure_dir(path: str | os.PathLike[str]) -> None:
     """Create a directory (and missing parents) so that the new entries survive a crash."""
     target = Path(path)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from gitax.errors import GitaxError
+from gitax.store.fsutil import made_dir
 
 
 class LockTimeout(GitaxError):
@@ -46,7 +47,7 @@ def locked(
     timeout None waits as long as the holder lives; on_wait(holder) is called once if
     the lock is busy."""
     lock = Path(f"{os.fspath(path)}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    made_dir(lock.parent)
     deadline = None if timeout is None else time.monotonic() + timeout
     told = False
     me = f"{socket.gethostname()} {os.getpid()}".encode()

@@ -166,6 +166,8 @@ class DiskObjectDB(ObjectDB):
         except FileNotFoundError:
             raise ObjectMissing(oid) from None
         with fh:
+            # Sequential: Linux doubles its read-ahead, which matters for cold reads.
+            os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
             for header, chunk in decode(oid, str(path), fh):
                 if expect and header.obj_type != expect:
                     raise WrongType(oid, expect, header.obj_type)
