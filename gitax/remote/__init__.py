@@ -1,1 +1,1 @@
-"""Layer 5, remote: transports and push/pull (issue 6). Nothing here yet: stores are local."""
+"""Layer 5, remote: one Transport interface (memory, path, ssh, S3) and push/pull."""
