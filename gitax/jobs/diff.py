@@ -12,14 +12,6 @@ from gitax.jobs.urdlog import Session
 from gitax.store.hashing import from_jsonable
 
 
-def _refs(ref: Any) -> Any:
-    if ref is None:
-        return None
-    if isinstance(ref, list):
-        return [r["id"] for r in ref]
-    return ref["id"]
-
-
 def _value_repr(job: Job) -> str:
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlist, short.maxdict = 200, 200, 20, 20
@@ -49,10 +41,11 @@ def diff_jobs(a: Job, b: Job) -> dict[str, Any]:
         for name in sorted(set(opts_a) | set(opts_b))
         if opts_a.get(name) != opts_b.get(name)
     }
+    ida, idb = ma.input_ids(), mb.input_ids()
     jobs = {
-        name: [_refs(ma.jobs.get(name)), _refs(mb.jobs.get(name))]
-        for name in sorted(set(ma.jobs) | set(mb.jobs))
-        if _refs(ma.jobs.get(name)) != _refs(mb.jobs.get(name))
+        name: [ida.get(name), idb.get(name)]
+        for name in sorted(set(ida) | set(idb))
+        if ida.get(name) != idb.get(name)
     }
     ta = parse_tree(objects.get_bytes(ma.files, "tree"))
     tb = parse_tree(objects.get_bytes(mb.files, "tree"))

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitax.failpoints import failpoint
-from gitax.jobs.manifest import parse_manifest, parse_tree
+from gitax.jobs.manifest import manifest_objects
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import read_lock
-from gitax.jobs.urdlog import Session, parse_line
-from gitax.store.reflog import read_lines
+from gitax.jobs.urdlog import log_sessions, session_keys
 from gitax.store.storelock import exclusive
 
 GRACE_DAYS = 14.0
@@ -48,17 +47,9 @@ def _size(path: Path) -> int:
 def _roots(project: Project, cutoff: float) -> tuple[set[str], set[str]]:
     """(root job keys, root object ids)."""
     store = project.store
-    keys: set[str] = set()
-    blobs: set[str] = set()
     urd = store.root / "urd"
-    if urd.is_dir():
-        for log in urd.rglob("*.urd"):
-            for _, line in read_lines(log):
-                entry = parse_line(line)
-                if isinstance(entry, Session):
-                    keys |= {j.key for j in entry.joblist}
-                    if entry.script_blob:
-                        blobs.add(entry.script_blob)
+    logs = sorted(urd.rglob("*.urd")) if urd.is_dir() else []
+    keys, blobs = session_keys(s for log in logs for s in log_sessions(log.read_bytes()))
     keys |= {r.key for r in read_lock(project.root).values()}
     for key in store.index.keys():
         path = store.index.root / key[:2] / key[2:]
@@ -86,16 +77,8 @@ def gc(
             if manifest_id is None:
                 continue
             kept.add(key)
-            m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
-            objects_kept |= {manifest_id, *m.object_ids()}
-            objects_kept |= {
-                e.id for e in parse_tree(store.objects.get_bytes(m.files, "tree")).values()
-            }
-            upstream = [s["key"] for s in m.subjobs]
-            for ref in m.jobs.values():
-                upstream += [
-                    r["key"] for r in (ref if isinstance(ref, list) else [ref] if ref else [])
-                ]
+            needed, upstream = manifest_objects(store.objects, manifest_id)
+            objects_kept |= needed
             todo += [k for k in upstream if k not in kept]
         report.kept_jobs = len(kept)
         for key in sorted(set(store.index.keys()) - kept):
@@ -116,7 +99,7 @@ def gc(
                 continue  # fresh: perhaps a build's, or a pull's, still on its way
             report.objects += 1
             report.bytes += st.st_size
-            doomed.append((REMOVAL_ORDER.get(_object_type(path), 3), oid, path))
+            doomed.append((REMOVAL_ORDER.get(store.objects.type_of(oid), 3), oid, path))
         # Referrers before what they refer to (the reverse of the write order), so a gc
         # stopped half-way never leaves a manifest or tree naming a removed object.
         for _, _, path in sorted(doomed):
@@ -140,12 +123,6 @@ def gc(
 
 
 REMOVAL_ORDER = {"manifest": 0, "tree": 1, "blob": 2}
-
-
-def _object_type(path: Path) -> str:
-    with open(path, "rb") as fh:
-        parts = fh.readline(80).split(b" ")
-    return parts[2].decode("ascii", "replace") if len(parts) == 4 else "?"
 
 
 def _rmtree(path: Path) -> None:

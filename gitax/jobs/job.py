@@ -137,25 +137,12 @@ class Job:
     @property
     def params(self) -> dict[str, Any]:
         """The job's resolved options and input jobs (as ids)."""
-        jobs = {
-            name: [j["id"] for j in ref] if isinstance(ref, list) else (ref and ref["id"])
-            for name, ref in self.manifest.jobs.items()
-        }
-        return {"options": from_jsonable(self.manifest.options), "jobs": jobs}
+        return {"options": from_jsonable(self.manifest.options), "jobs": self.manifest.input_ids()}
 
     @property
     def options(self) -> dict[str, Any]:
         """The job's resolved options."""
         return dict(self.params["options"])
-
-    def input_job(self, name: str) -> Job | list[Job] | None:
-        """An input job parameter as Job objects."""
-        ref = self.manifest.jobs[name]
-        if ref is None:
-            return None
-        if isinstance(ref, list):
-            return [Job.from_key(self.project, r["key"]) for r in ref]
-        return Job.from_key(self.project, ref["key"])
 
     @property
     def path(self) -> Path:
@@ -235,10 +222,7 @@ class Job:
             if job.key in seen:
                 continue
             seen[job.key] = job
-            for ref in job.manifest.jobs.values():
-                refs = ref if isinstance(ref, list) else [ref] if ref else []
-                todo += [Job.from_key(self.project, r["key"]) for r in refs]
-            todo += [Job.from_key(self.project, s["key"]) for s in job.manifest.subjobs]
+            todo += [Job.from_key(self.project, k) for k in sorted(job.manifest.upstream_keys())]
         return list(seen.values())
 
     def link_result(self, filename: str, name: str | None = None) -> Path:

@@ -23,10 +23,9 @@ def lineage(job: Job) -> dict[str, Any]:
             continue
         m = j.manifest
         edges = []
-        for param, ref in m.jobs.items():
-            for r in ref if isinstance(ref, list) else [ref] if ref else []:
-                edges.append({"param": param, "id": r["id"]})
-                todo.append(Job.from_key(j.project, r["key"], method=r["id"].rsplit("-", 1)[0]))
+        for param, r in m.input_refs():
+            edges.append({"param": param, "id": r["id"]})
+            todo.append(Job.from_key(j.project, r["key"], method=r["id"].rsplit("-", 1)[0]))
         for s in m.subjobs:
             edges.append({"param": "(subjob)", "id": s["id"]})
             todo.append(Job.from_key(j.project, s["key"], method=s["id"].rsplit("-", 1)[0]))

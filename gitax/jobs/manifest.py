@@ -96,8 +96,35 @@ class Manifest:
         ids = [self.files, *self.sources.values(), *self.output.values()]
         return ids + ([self.value] if self.value else [])
 
+    def input_refs(self) -> list[tuple[str, dict[str, str]]]:
+        """(parameter, {"id", "key"}) for every input job, lists flattened."""
+        out = []
+        for name, ref in self.jobs.items():
+            for r in ref if isinstance(ref, list) else [ref] if ref else []:
+                out.append((name, r))
+        return out
+
+    def input_ids(self) -> dict[str, Any]:
+        """Each input-job parameter as an id, a list of ids, or None."""
+        return {
+            name: [r["id"] for r in ref] if isinstance(ref, list) else (ref and ref["id"])
+            for name, ref in self.jobs.items()
+        }
+
+    def upstream_keys(self) -> set[str]:
+        """The keys of the jobs this one was built from: its inputs and its subjobs."""
+        return {r["key"] for _, r in self.input_refs()} | {s["key"] for s in self.subjobs}
+
 
 _REQUIRED = ("key", "method", "id", "options", "jobs", "sources", "files", "value")
+
+
+def manifest_objects(objects: Any, manifest_id: str) -> tuple[set[str], set[str]]:
+    """(every object id a stored job needs, the keys of the jobs it was built from),
+    read from an object database: its manifest, tree, file blobs, sources, output, value."""
+    m = parse_manifest(objects.get_bytes(manifest_id, "manifest"))
+    tree = parse_tree(objects.get_bytes(m.files, "tree"))
+    return {manifest_id, *m.object_ids(), *(e.id for e in tree.values())}, m.upstream_keys()
 
 
 def format_manifest(m: Manifest) -> bytes:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
 from gitax.store.hashing import canonical_json
-from gitax.store.reflog import append_line, read_lines
+from gitax.store.reflog import append_line, complete_lines, read_lines
 
 URD_FORMAT = 1
 LIST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
@@ -159,6 +160,22 @@ def parse_line(line: bytes) -> Session | tuple[str, str]:
         joblist=jobs,
         deps=tuple((str(a), str(b)) for a, b in doc.get("deps", [])),
     )
+
+
+def log_sessions(data: bytes) -> list[Session]:
+    """Every session line of a log, in log order (superseded and truncated ones too)."""
+    return [e for e in map(parse_line, complete_lines(data)) if isinstance(e, Session)]
+
+
+def session_keys(sessions: Iterable[Session]) -> tuple[set[str], set[str]]:
+    """(job keys, script blob ids) named by some sessions."""
+    keys: set[str] = set()
+    blobs: set[str] = set()
+    for s in sessions:
+        keys |= {j.key for j in s.joblist}
+        if s.script_blob:
+            blobs.add(s.script_blob)
+    return keys, blobs
 
 
 def replay(path: Path, lines: list[tuple[int, bytes]]) -> list[Session]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gitax.jobs.urdlog import Session, parse_line
+from gitax.store.reflog import complete_lines
 
 
 @dataclass
@@ -16,15 +17,11 @@ class MergeResult:
     conflicts: list[str] = field(default_factory=list)  # "list@timestamp"
 
 
-def _complete_lines(data: bytes) -> list[bytes]:
-    return data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]
-
-
 def merge_logs(base: bytes, incoming: bytes) -> MergeResult:
     """base's lines, then incoming's lines that base lacks, in incoming's order. A session
     in incoming at a timestamp where base has a session with other jobs is a conflict:
     both lines are kept (the later one is what the list shows) and it is reported."""
-    have = _complete_lines(base)
+    have = complete_lines(base)
     known = set(have)
     sessions: dict[str, Session] = {}
     for line in have:
@@ -33,7 +30,7 @@ def merge_logs(base: bytes, incoming: bytes) -> MergeResult:
             sessions[entry.timestamp] = entry
     new = []
     conflicts = []
-    for line in _complete_lines(incoming):
+    for line in complete_lines(incoming):
         if line in known:
             continue
         known.add(line)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitax.jobs.manifest import parse_manifest, parse_tree
-from gitax.jobs.urdlog import Session, UrdLists, parse_line
+from gitax.jobs.manifest import manifest_objects, parse_manifest
+from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
 from gitax.remote.merge import MergeResult, merge_logs
 from gitax.remote.transport import Transport
 from gitax.store.reflog import rewrite
@@ -32,28 +32,6 @@ class TransferReport:
     lists: dict[str, int] = field(default_factory=dict)  # list -> lines added
     conflicts: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # job keys the source lacks
-
-
-def manifest_objects(store: Store, manifest_id: str) -> tuple[set[str], set[str]]:
-    """(object ids, input and subjob keys) one manifest needs; from the local store."""
-    m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
-    tree = parse_tree(store.objects.get_bytes(m.files, "tree"))
-    objects = {manifest_id, *m.object_ids(), *(e.id for e in tree.values())}
-    keys = {s["key"] for s in m.subjobs}
-    for ref in m.jobs.values():
-        for r in ref if isinstance(ref, list) else [ref] if ref else []:
-            keys.add(r["key"])
-    return objects, keys
-
-
-def session_keys(sessions: Iterable[Session]) -> tuple[set[str], set[str]]:
-    """(job keys, script blob ids) of some urd sessions."""
-    keys, blobs = set(), set()
-    for s in sessions:
-        keys |= {j.key for j in s.joblist}
-        if s.script_blob:
-            blobs.add(s.script_blob)
-    return keys, blobs
 
 
 def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
@@ -78,15 +56,6 @@ def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
                     done.add(node)
                     order.append(node)
     return order
-
-
-def _log_sessions(data: bytes) -> list[Session]:
-    out = []
-    for line in data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]:
-        entry = parse_line(line)
-        if isinstance(entry, Session):
-            out.append(entry)
-    return out
 
 
 def _merge(
@@ -132,7 +101,7 @@ def push(
     report = TransferReport()
     urd = UrdLists(store.root / "urd")
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
-    more_keys, blobs = session_keys(s for data in logs.values() for s in _log_sessions(data))
+    more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
     # A job the remote indexes is complete there, and so is everything upstream of it
     # (objects go first, index entries upstream-first): no need to walk it.
     remote_keys = remote.list_index()
@@ -149,7 +118,7 @@ def push(
             report.missing.append(key)
             continue
         jobs[key] = manifest_id
-        needed, upstream = manifest_objects(store, manifest_id)
+        needed, upstream = manifest_objects(store.objects, manifest_id)
         objects |= needed
         upstream_of[key] = upstream - remote_keys
         todo |= upstream_of[key] - set(jobs)
@@ -185,7 +154,7 @@ def pull(
     report = TransferReport()
     names = remote.list_urd() if lists is None else lists
     logs = {name: remote.read_urd(name) for name in names}
-    more_keys, blobs = session_keys(s for data in logs.values() for s in _log_sessions(data))
+    more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
     listed: set[str] | None = None
 
     def have_it(oid: str) -> bool:
@@ -234,7 +203,7 @@ def pull(
         if not have_it(m.files):
             report.bytes += fetch(m.files)
             report.objects += 1
-        needed, upstream = manifest_objects(store, manifest_id)
+        needed, upstream = manifest_objects(store.objects, manifest_id)
         lacking |= {o for o in needed if not have_it(o)}
         upstream_of[key] = upstream
         todo |= upstream - set(jobs)

@@ -36,14 +36,6 @@ def _latest(project: Project, method: str) -> Any:
     return None
 
 
-def _ids(ref: Any) -> Any:
-    if ref is None:
-        return None
-    if isinstance(ref, list):
-        return [r["id"] for r in ref]
-    return ref["id"]
-
-
 def why(project: Project, spec: JobSpec) -> list[str]:
     """Short reasons, e.g. 'option lr: 0.1 -> 0.2', 'source changed: methods/a_train.py'."""
     try:
@@ -63,10 +55,11 @@ def why(project: Project, spec: JobSpec) -> list[str]:
     for name in sorted(set(old_opts) | set(new_opts)):
         if to_jsonable(old_opts.get(name)) != to_jsonable(new_opts.get(name)):
             reasons.append(f"option {name}: {old_opts.get(name)!r} -> {new_opts.get(name)!r}")
+    old_ids = old.input_ids()
     for name, value in spec.jobs.items():
         new_ids = [j.id for j in value] if isinstance(value, list) else (value and value.id)
-        if _ids(old.jobs.get(name)) != new_ids:
-            reasons.append(f"input {name}: {_ids(old.jobs.get(name))} -> {new_ids}")
+        if old_ids.get(name) != new_ids:
+            reasons.append(f"input {name}: {old_ids.get(name)} -> {new_ids}")
     if old.slices != spec.slices:
         reasons.append(f"slices: {old.slices} -> {spec.slices}")
     return reasons or ["not stored (its parameters match no stored job)"]

@@ -47,7 +47,7 @@ def fsck(
         report.objects += 1
         try:
             data = b""
-            obj_type = _type_of(objects.path(oid))
+            obj_type = objects.type_of(oid)
             chunks = objects.read_chunks(oid)
             if obj_type in ("tree", "manifest"):
                 data = b"".join(chunks)
@@ -87,9 +87,3 @@ def fsck(
             for lineno, what in check_log(log):
                 report.problems.append(Problem(f"{log}:{lineno}", what))
     return report
-
-
-def _type_of(path: Path) -> str:
-    with open(path, "rb") as fh:
-        parts = fh.readline(80).split(b" ")
-    return parts[2].decode("ascii", "replace") if len(parts) == 4 else "?"

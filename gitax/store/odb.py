@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -18,6 +17,7 @@ from gitax.store.objects import (
     WrongType,
     decode,
     encode,
+    parse_header,
 )
 
 
@@ -159,6 +159,14 @@ class DiskObjectDB(ObjectDB):
         os.replace(received, target)
         fsync_dir(target.parent)
 
+    def type_of(self, oid: str) -> str:
+        """A stored object's type, from its header alone ('?' if the header is bad)."""
+        with open(self.path(oid), "rb") as fh:
+            try:
+                return parse_header(fh.readline(80)).obj_type
+            except (ValueError, UnicodeDecodeError):
+                return "?"
+
     def read_chunks(self, oid: str, expect: str | None = None) -> Iterator[bytes]:
         path = self.path(oid)
         try:
@@ -186,8 +194,3 @@ class DiskObjectDB(ObjectDB):
             for rest in os.listdir(self.objects / shard):
                 if is_object_id(shard + rest):
                     yield shard + rest
-
-
-def read_all(db: ObjectDB, oid: str, expect: str | None = None) -> io.BytesIO:
-    """An object's content as a file-like object (for small objects)."""
-    return io.BytesIO(db.get_bytes(oid, expect))

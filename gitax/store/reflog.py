@@ -67,11 +67,15 @@ def rewrite(path: str | os.PathLike[str], change: Callable[[bytes], bytes]) -> N
             atomic_write(target, new)
 
 
+def complete_lines(data: bytes) -> list[bytes]:
+    """A log's complete lines, without newlines: a torn last line is left out."""
+    return data[: data.rfind(b"\n") + 1].split(b"\n")[:-1]
+
+
 def read_lines(path: str | os.PathLike[str]) -> list[tuple[int, bytes]]:
     """(line number, line without newline) for every complete line; [] if no log."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return []
-    complete = data[: data.rfind(b"\n") + 1]
-    return [(n, line) for n, line in enumerate(complete.split(b"\n")[:-1], 1)]
+    return list(enumerate(complete_lines(data), 1))
