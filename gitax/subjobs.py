@@ -33,7 +33,10 @@ def build(
     live = getattr(sys.stdout, "buffer", None)
     git = jobproc.inherited_git or {}
     urd = Urd(current_project(), live=live, provenance=lambda: git)
-    job = urd.build(method, options, jobs, datasets, name, **params)
+    try:
+        job = urd.build(method, options, jobs, datasets, name, **params)
+    finally:
+        urd.close()
     # O_APPEND writes this small are atomic, so slices may record subjobs side by side.
     with open(Path(ctl) / "subjobs", "a") as fh:
         fh.write(f"{job.id} {job.key}\n")

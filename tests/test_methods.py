@@ -111,6 +111,9 @@ def test_sources_include_depend_extra_and_local_imports_recursively(proj: Projec
         "pkg/sub.py",
         "toplevel.py",
     ]
+    # What the job process reports as used modules: absolute imports of every Python
+    # source, parsed once in the build process (relative ones and data files left out).
+    assert m.import_roots() == {"os", "json", "helpers", "pkg", "lazy_helper", "toplevel"}
 
 
 def test_installed_packages_and_the_store_never_join_the_key(proj: ProjectDir) -> None:

@@ -291,3 +291,21 @@ def test_status_from_another_terminal_and_by_sigusr1(par: ProjectDir, tmp_path: 
     assert proc.returncode == 0, err
     assert "waiting for go, slice 0" in err  # printed by the build on SIGUSR1
     assert gitax("status", cwd=par.root).stdout.strip() == "no job is running"
+
+
+def test_the_distributions_cache_ignores_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitax.run.environment import _site_state
+
+    project, site = tmp_path / "project", tmp_path / "site"
+    project.mkdir()
+    site.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(project))  # as `python -m gitax` puts it there
+    before = _site_state()
+    os.utime(project, ns=(1, 1))  # every edit in the project changes its mtime
+    assert str(project) not in before and _site_state() == before
+    os.utime(site, ns=(1, 1))  # a package (un)installed there does count
+    assert _site_state() != before

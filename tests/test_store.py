@@ -84,6 +84,21 @@ def test_disk_layout_is_sharded_and_read_only(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "tmp") == []  # no temp file left behind
 
 
+def test_putting_a_stored_object_again_writes_nothing_but_refreshes_its_mtime(
+    tmp_path: Path,
+) -> None:
+    db = DiskObjectDB(tmp_path)
+    for put in (lambda: db.put_bytes("blob", b"x" * 100), lambda: db.put_stream("blob", [b"y"])):
+        oid = put()
+        path = db.path(oid)
+        os.utime(path, (1_000_000, 1_000_000))
+        inode = path.stat().st_ino
+        assert put() == oid
+        assert path.stat().st_ino == inode  # not rewritten
+        assert path.stat().st_mtime > 1_000_000  # a concurrent gc sees it as fresh
+        assert os.listdir(tmp_path / "tmp") == []  # no temp file left behind
+
+
 def test_corrupt_object_is_an_error_naming_it_never_returned(tmp_path: Path) -> None:
     db = DiskObjectDB(tmp_path)
     data = os.urandom(10_000)  # stored raw: flip a content byte

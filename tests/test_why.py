@@ -73,6 +73,22 @@ def test_each_built_job_says_why(chain: ProjectDir) -> None:
     assert len(third) == 1 and third[0].endswith("(source changed: methods/helper.py)")
 
 
+def test_a_job_says_why_against_one_built_earlier_in_the_same_build(chain: ProjectDir) -> None:
+    chain.build_script(
+        """
+        def main(urd):
+            urd.build("a", lr=0.1)
+            urd.build("a", lr=0.3)
+        """
+    )
+    lines = building_lines(gitax("build", cwd=chain.root).stdout)
+    assert lines[0].endswith("(new method)") and lines[1].endswith("(option lr: 0.1 -> 0.3)")
+    # ...and the next build compares with the newest job of the one before.
+    chain.build_script("def main(urd):\n    urd.build('a', lr=0.5)\n")
+    again = building_lines(gitax("build", cwd=chain.root).stdout)
+    assert again == [again[0]] and again[0].endswith("(option lr: 0.3 -> 0.5)")
+
+
 def test_dry_run_lists_what_would_run_and_why_and_writes_nothing(chain: ProjectDir) -> None:
     gitax("build", cwd=chain.root)
     chain.method("a", "options = dict(lr=0.1)\ndef synthesis():\n    return options.lr * 1\n")

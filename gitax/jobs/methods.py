@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 from gitax.config import Config
 from gitax.errors import GitaxError
 from gitax.jobs.declarations import Unsupported, read_declarations
-from gitax.jobs.imports import local_imports
+from gitax.jobs.imports import imported_names, local_imports
 from gitax.jobs.options import OptionError, check_spec
 from gitax.store.hashing import object_id
 
@@ -62,6 +63,23 @@ class Method:
             )
         return cached
 
+    def import_roots(self) -> frozenset[str]:
+        """Top-level modules named by absolute imports in the method's Python sources,
+        parsed once per build (before jobs fork) rather than in every job process."""
+        key = "".join(s.blob_id for s in self.sources)
+        cached = _IMPORTS.get(key)
+        if cached is None:
+            names: set[str] = set()
+            for src in self.sources:
+                if not src.relpath.endswith(".py"):
+                    continue
+                with contextlib.suppress(SyntaxError, ValueError):
+                    for level, module, _ in imported_names(ast.parse(src.data)):
+                        if level == 0 and module:
+                            names.add(module.split(".", 1)[0])
+            cached = _IMPORTS[key] = frozenset(names)
+        return cached
+
     @property
     def summary(self) -> str:
         """The first line of the description."""
@@ -69,6 +87,7 @@ class Method:
 
 
 _CODE: dict[str, Any] = {}  # blob id of a method's source -> its code object
+_IMPORTS: dict[str, frozenset[str]] = {}  # blob ids of a method's sources -> import roots
 
 
 def _relpath(path: Path, root: Path) -> str:

@@ -128,6 +128,7 @@ def _run(
             script.name, _script_line(script, e.__traceback__), e, details
         ) from e
     finally:
+        urd.close()
         sys.path.remove(str(script.parent))
     return BuildResult(
         script.name, urd.built, urd.reused, time.perf_counter() - t0, urd.planned, stopped

@@ -38,12 +38,17 @@ def environment() -> dict[str, Any]:
 
 
 def _site_state() -> dict[str, int]:
-    """The mtime of every sys.path folder: it changes when a package is (un)installed."""
+    """The mtime of every sys.path folder: it changes when a package is (un)installed.
+    The working directory (on sys.path under `python -m gitax`) is left out: it is the
+    project, which changes with every edit and holds no installed distributions."""
     state = {}
+    cwd = os.getcwd()
     for entry in sys.path:
+        if not entry or os.path.abspath(entry) == cwd:
+            continue
         with contextlib.suppress(OSError):
-            st = os.stat(entry or ".")
-            if entry and os.path.isdir(entry):
+            st = os.stat(entry)
+            if os.path.isdir(entry):
                 state[entry] = st.st_mtime_ns
     return state
 
@@ -74,11 +79,12 @@ def distributions(store_root: Path, modules: list[str]) -> dict[str, str]:
     """The installed distributions (name -> version) providing `modules`.
 
     Scanning every installed distribution takes ~0.1 s, so the map is kept in
-    `<store>/cache/distributions.json`, keyed by the interpreter and sys.path's mtimes.
+    `<store>/cache/distributions.json`, keyed by the interpreter and sys.path's mtimes,
+    and checked once per process (a build does not install packages as it goes).
     """
     global _CACHE
-    key = {"python": sys.executable, "paths": _site_state()}
-    if _CACHE is None or _CACHE.get("key") != key:
+    if _CACHE is None:
+        key = {"python": sys.executable, "paths": _site_state()}
         path = store_root / "cache" / "distributions.json"
         cached = None
         with contextlib.suppress(OSError, ValueError):

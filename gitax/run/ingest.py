@@ -12,7 +12,6 @@ from gitax.failpoints import failpoint
 from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
 from gitax.jobs.project import Project
-from gitax.run.why import note_latest
 from gitax.store.fsutil import made_dir
 from gitax.store.hashing import git_blob_id, to_jsonable
 
@@ -96,7 +95,6 @@ def ingest(
     failpoint("ingest.manifest")
     store.index.put(spec.key, manifest_id)  # the commit point
     failpoint("ingest.indexed")
-    note_latest(store.root, spec.method.name, spec.key)
     settle_workdir(jobdir, set(names), store.work / spec.id)
     return Job.from_key(project, spec.key, manifest)
 

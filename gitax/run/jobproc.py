@@ -2,7 +2,8 @@
 
 It is forked from the build process, which made one pipe per phase and per slice before
 forking and reads them all (see runner). Results travel back through files in the run's
-control folder (`ctl/`), written only by this process and its slices:
+control folder (`ctl`, the run folder that holds the job's directory), written only by
+this process and its slices:
 
     result.pickle    {"value": pickled synthesis value, "files": [...], "profile": {...},
                      "modules": [...]}: written last, so it exists only if all went well
@@ -14,7 +15,6 @@ control folder (`ctl/`), written only by this process and its slices:
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
 import json
@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from gitax.jobs.imports import imported_names
 from gitax.jobs.project import Project, set_current
 from gitax.run import status
 from gitax.run.context import CurrentJob, DotDict, collect_files
@@ -145,17 +144,12 @@ def top_level_modules() -> set[str]:
     return {m.split(".", 1)[0] for m in list(sys.modules)}
 
 
-def imported_modules(baseline: set[str], sources: list[bytes]) -> list[str]:
+def imported_modules(baseline: set[str], named: frozenset[str] = frozenset()) -> list[str]:
     """Top-level, non-standard-library modules the job loaded (those new since the job
-    process started) or names in an import statement of its sources (already loaded ones
-    included: a method importing click uses click even though gitax loaded it first)."""
+    process started) or `named` in an import statement of its sources (already loaded
+    ones included: a method importing click uses click even though gitax loaded it first)."""
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
-    names = top_level_modules() - baseline
-    for data in sources:
-        with contextlib.suppress(SyntaxError, ValueError):
-            for level, module, _ in imported_names(ast.parse(data)):
-                if level == 0 and module:
-                    names.add(module.split(".", 1)[0])
+    names = (top_level_modules() - baseline) | named
     return sorted(n for n in names if n not in stdlib and not n.startswith("_"))
 
 
@@ -212,7 +206,6 @@ class JobProcess:
         self.method = spec.method
         self.status_dir = project.store.root / status.STATUS_DIR
         self.baseline = top_level_modules()  # what the build process had loaded
-        self.source_bytes = [s.data for s in spec.method.sources if s.relpath.endswith(".py")]
 
     def load_module(self, current: CurrentJob) -> Any:
         """Execute the method's hashed source as a module with its parameters filled in."""
@@ -311,7 +304,7 @@ class JobProcess:
                 raise ValueError(f"registered file {f!r} is a symlink; store a copy instead")
             if not (self.jobdir / f).is_file():
                 raise FileNotFoundError(f"registered file {f!r} does not exist")
-        modules = set(imported_modules(self.baseline, self.source_bytes)) | slice_modules
+        modules = set(imported_modules(self.baseline, self.method.import_roots())) | slice_modules
         result = {
             "value": value,
             "files": sorted(files),
@@ -392,7 +385,7 @@ class JobProcess:
             doc = {
                 "value": value,
                 "tracking": _track_doc(current),
-                "modules": imported_modules(self.baseline, []),
+                "modules": imported_modules(self.baseline),
             }
             try:
                 data = pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL)

@@ -151,10 +151,11 @@ def run_job(
     if it fails."""
     store = project.store
     made_dir(store.tmp)
+    # The run folder is the control folder (ctl/ in jobproc's terms); the job's own
+    # directory inside it is what moves into the workdir when the job is stored.
     rundir = Path(tempfile.mkdtemp(prefix=f"run-{spec.id}-", dir=store.tmp))
-    jobdir, ctl = rundir / "job", rundir / "ctl"
+    jobdir, ctl = rundir / "job", rundir
     jobdir.mkdir()
-    ctl.mkdir()
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     for stream in (sys.stdout, sys.stderr):
@@ -162,7 +163,8 @@ def run_job(
             stream.flush()
     pipes = {name: os.pipe() for name in output_names(spec)}
     jobproc.load_prctl()
-    spec.method.code()  # compiled here once; every job process inherits it
+    spec.method.code()  # compiled and parsed here once; every job process inherits them
+    spec.method.import_roots()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the job process reports through files and exit status
         code = 1
@@ -212,7 +214,7 @@ def _conclude(
 ) -> Job:
     """Keep a failed job's directory and raise, or store a finished job."""
     store = project.store
-    jobdir, ctl = rundir / "job", rundir / "ctl"
+    jobdir, ctl = rundir / "job", rundir
     wall = time.perf_counter() - t0
     if code != 0:
         phase, sliceno, reason, details = _failure(ctl, code, store.root, pid)
@@ -228,7 +230,7 @@ def _conclude(
     result = pickle.loads((ctl / "result.pickle").read_bytes())
     env = dict(environment(), distributions=distributions(store.root, result["modules"]))
     job = ingest(project, spec, jobdir, ctl, result, timing, env, git or {})
-    shutil.rmtree(rundir, ignore_errors=True)
+    _remove_run_folder(rundir)
     shutil.rmtree(store.failed / spec.id, ignore_errors=True)  # an older failure is moot
     return job
 
@@ -264,6 +266,16 @@ def _failure(ctl: Path, code: int, store_root: Path, pid: int) -> tuple[str, int
 def _forget_status(store_root: Path, pid: int) -> None:
     with contextlib.suppress(OSError):
         os.unlink(store_root / status.STATUS_DIR / f"{pid}.json")
+
+
+def _remove_run_folder(rundir: Path) -> None:
+    """Remove a stored job's run folder: by now it holds only control files."""
+    try:
+        for name in os.listdir(rundir):
+            os.unlink(rundir / name)
+        os.rmdir(rundir)
+    except OSError:
+        shutil.rmtree(rundir, ignore_errors=True)
 
 
 def _keep_failed(failed: Path, jid: str, rundir: Path) -> Path:

@@ -11,6 +11,7 @@ from typing import IO, Any, Protocol, overload
 from gitax.errors import GitaxError
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
+from gitax.jobs.manifest import Manifest
 from gitax.jobs.methods import Method
 from gitax.jobs.options import OptionError, resolve_options
 from gitax.jobs.project import Project
@@ -24,7 +25,7 @@ from gitax.jobs.urdlog import (
 )
 from gitax.run.environment import environment
 from gitax.run.runner import JobSpec, run_job
-from gitax.run.why import why
+from gitax.run.why import note_latest, why
 from gitax.store.lockfile import locked
 
 
@@ -200,6 +201,16 @@ class Urd:
         self.script_source: bytes | None = None  # stored only when a session is recorded
         self.built: list[Job] = []
         self.reused: list[Job] = []
+        # The newest job built of each method: what `why` compares the next one with, and
+        # what close() notes in the store for the next build.
+        self._latest: dict[str, Manifest] = {}
+
+    def close(self) -> None:
+        """Note in the store the newest job built of each method (for the next build's
+        "why it ran"). Advisory: a build killed before this loses only those notes."""
+        for method, manifest in self._latest.items():
+            note_latest(self.project.store.root, method, manifest.key)
+        self._latest.clear()
 
     def build(
         self,
@@ -355,13 +366,16 @@ class Urd:
                 self.reused.append(job)
                 self.reporter.job_finished(job, False, time.perf_counter() - t0)
                 return job, manifest_id
-            self.reporter.job_started(spec.id, why(self.project, spec))
+            self.reporter.job_started(
+                spec.id, why(self.project, spec, self._latest.get(spec.method.name))
+            )
 
             def tick() -> None:
                 self.reporter.job_running(spec.id, time.perf_counter() - t0)
 
             job = run_job(self.project, spec, self.live, self.git_state(), tick)
         self.built.append(job)
+        self._latest[spec.method.name] = job.manifest
         self.reporter.job_finished(job, True, time.perf_counter() - t0)
         return job, None
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gitax.jobs.job import load_manifest
+from gitax.jobs.manifest import Manifest
 from gitax.jobs.project import Project
 from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
 
@@ -27,7 +28,7 @@ def note_latest(store_root: Path, method: str, key: str) -> None:
         path.write_bytes(key.encode() + b"\n")
 
 
-def _latest(project: Project, method: str) -> Any:
+def _latest(project: Project, method: str) -> Manifest | None:
     path = project.store.root / LATEST_DIR / method
     with contextlib.suppress(OSError, ValueError):
         key = path.read_text().strip()
@@ -36,12 +37,14 @@ def _latest(project: Project, method: str) -> Any:
     return None
 
 
-def why(project: Project, spec: JobSpec) -> list[str]:
-    """Short reasons, e.g. 'option lr: 0.1 -> 0.2', 'source changed: methods/a_train.py'."""
-    try:
-        old = _latest(project, spec.method.name)
-    except Exception:
-        old = None
+def why(project: Project, spec: JobSpec, old: Manifest | None = None) -> list[str]:
+    """Short reasons, e.g. 'option lr: 0.1 -> 0.2', 'source changed: methods/a_train.py',
+    against `old` or else the newest stored job of the method."""
+    if old is None:
+        try:
+            old = _latest(project, spec.method.name)
+        except Exception:
+            old = None
     if old is None:
         return ["new method"]
     reasons = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -117,26 +118,59 @@ class DiskObjectDB(ObjectDB):
         """Where an object lives (whether or not it exists)."""
         return self.objects / oid[:2] / oid[2:]
 
-    def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
+    def _touch(self, oid: str) -> bool:
+        """Refresh a stored object's mtime (so a concurrent gc sees it as fresh); False if
+        it is not stored."""
+        try:
+            os.utime(self.path(oid))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _mkstemp(self) -> tuple[int, str]:
         if not self._tmp_ready:
             self.tmp.mkdir(parents=True, exist_ok=True)
             self._tmp_ready = True
-        fd, tmp = tempfile.mkstemp(prefix="obj-", dir=self.tmp)
+        return tempfile.mkstemp(prefix="obj-", dir=self.tmp)
+
+    def put_bytes(self, obj_type: str, data: bytes) -> str:
+        # Encoded in memory first: most small objects (sources, empty trees) are already
+        # stored, and then no temp file is made at all.
+        buf = io.BytesIO()
+        oid, _ = encode(obj_type, [data], buf)
+        if self._touch(oid):
+            return oid
+        fd, tmp = self._mkstemp()
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(buf.getbuffer())
+                fh.flush()
+                os.fsync(fh.fileno())
+            self._publish(tmp, self.path(oid))
+            return oid
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def _publish(self, tmp: str, target: Path) -> None:
+        """Move a synced temp file into place as a read-only object, durably."""
+        os.chmod(tmp, 0o444)
+        ensure_dir(target.parent)
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+
+    def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
+        fd, tmp = self._mkstemp()
         try:
             with os.fdopen(fd, "wb") as fh:
                 oid, _ = encode(obj_type, chunks, fh)
-                target = self.path(oid)
-                if target.exists():
-                    # Refresh the mtime so a concurrent gc sees the object as fresh.
-                    os.utime(target)
+                if self._touch(oid):
                     os.unlink(tmp)
                     return oid
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o444)
-            ensure_dir(target.parent)
-            os.replace(tmp, target)
-            fsync_dir(target.parent)
+            self._publish(tmp, self.path(oid))
             return oid
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -150,14 +184,10 @@ class DiskObjectDB(ObjectDB):
             for _ in decode(oid, f"received {oid}", fh):
                 pass
             os.fsync(fh.fileno())
-        target = self.path(oid)
-        if target.exists():
+        if self.path(oid).exists():
             os.unlink(received)
             return
-        os.chmod(received, 0o444)
-        ensure_dir(target.parent)
-        os.replace(received, target)
-        fsync_dir(target.parent)
+        self._publish(os.fspath(received), self.path(oid))
 
     def type_of(self, oid: str) -> str:
         """A stored object's type, from its header alone ('?' if the header is bad)."""
