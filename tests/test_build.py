@@ -367,3 +367,30 @@ def test_new_store_directories_are_created(tmp_path: Path) -> None:
     atomic_write(tmp_path / "x" / "y" / "f", b"data")
     assert (tmp_path / "x" / "y" / "f").read_bytes() == b"data"
     assert os.listdir(tmp_path / "x" / "y") == ["f"]  # no temp file left
+
+
+def test_small_values_live_in_the_manifest_and_large_ones_in_a_blob(
+    proj: ProjectDir, tmp_path: Path
+) -> None:
+    from gitax.jobs.checkout import checkout_job
+    from gitax.jobs.diff import diff_jobs
+
+    proj.method("v", "options = dict(n=0, tag='')\ndef synthesis():\n    return 'x' * options.n\n")
+    proj.build_script(
+        "def main(urd):\n"
+        "    for n, tag in ((10, ''), (10, 'again'), (5000, '')):\n"
+        "        urd.build('v', n=n, tag=tag)\n"
+    )
+    small, same, large = run_build(proj.project()).built
+    assert small.manifest.value is None and small.manifest.value_inline is not None
+    assert large.manifest.value is not None and large.manifest.value_inline is None
+    stored = large.project.store.objects.get_bytes(large.manifest.value, "blob")
+    assert pickle.loads(stored) == "x" * 5000
+    fresh = proj.project()  # read back from the store alone
+    assert Job(small.id, fresh).load() == "x" * 10
+    assert Job(large.id, fresh).load() == "x" * 5000
+    for job in (small, large):
+        out = checkout_job(job, tmp_path / job.id)
+        assert pickle.loads((out / "value.pickle").read_bytes()) == job.load()
+    assert diff_jobs(small, same)["value"] is None
+    assert diff_jobs(small, large)["value"] is not None

@@ -52,17 +52,15 @@ def test_fsck_reports_corrupt_and_missing_objects(built: ProjectDir) -> None:
     project = built.project()
     job = Job(next(iter(project.store.index.keys())), project)
     tree = project.store.objects.path(job.manifest.files)
-    value = project.store.objects.path(job.manifest.value or "")
+    source = next(iter(job.manifest.sources.values()))
     os.chmod(tree, 0o644)
     tree.write_bytes(tree.read_bytes()[:-3] + b"xyz")
-    os.unlink(value)
+    os.unlink(project.store.objects.path(source))
     doc = fsck_json(built.root)
     assert doc["rc"] == 1
     whats = {(p["where"], p["what"].split(" (")[0].split(":")[0]) for p in doc["problems"]}
     assert (f"object {job.manifest.files}", f"object {job.manifest.files} is corrupt") in whats
-    assert any(
-        p["what"] == f"refers to missing object {job.manifest.value}" for p in doc["problems"]
-    )
+    assert any(p["what"] == f"refers to missing object {source}" for p in doc["problems"])
 
 
 def test_fsck_reports_damaged_index_entries_and_urd_lines(built: ProjectDir) -> None:

@@ -99,6 +99,9 @@ def _doc(**changes: object) -> bytes:
         ({"id": "other-cdcdcdcdcdcd"}, "does not match its key"),
         ({"files": "not-an-id"}, "bad object id"),
         ({"sources": {"../x.py": OID}}, "unsafe path"),
+        ({"value": OID, "value_inline": "gAQ="}, "both inline and in a blob"),
+        ({"value_inline": "not base64!"}, "not base64"),
+        ({"value_inline": 7}, "not base64"),
     ],
 )
 def test_hostile_manifests_are_refused(changes: dict, message: str) -> None:

@@ -45,6 +45,8 @@ def checkout_job(job: Job, dest: Path) -> Path:
         (tmp / "params.json").write_text(json.dumps(params, indent=2, sort_keys=True) + "\n")
         if m.value:
             objects.copy_to_file(m.value, tmp / "value.pickle", 0o644)
+        elif m.value_inline is not None:
+            (tmp / "value.pickle").write_bytes(m.value_bytes(objects) or b"")
         manifest = dict(asdict(m), options=from_jsonable(m.options))
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"

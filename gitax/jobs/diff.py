@@ -65,7 +65,7 @@ def diff_jobs(a: Job, b: Job) -> dict[str, Any]:
         "options": options,
         "jobs": jobs,
         "files": files,
-        "value": [va, vb] if ma.value != mb.value else None,
+        "value": [va, vb] if (ma.value, ma.value_inline) != (mb.value, mb.value_inline) else None,
         "same": a.key == b.key,
     }
 

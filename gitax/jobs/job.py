@@ -180,9 +180,8 @@ class Job:
         """The job's value (no name), or an unpickled file of the job."""
         self.check_trusted()
         if name is None:
-            if self.manifest.value is None:
-                return None
-            return pickle.loads(self.project.store.objects.get_bytes(self.manifest.value, "blob"))
+            data = self.manifest.value_bytes(self.project.store.objects)
+            return None if data is None else pickle.loads(data)
         with self.open(name, "rb", sliceno) as fh:
             return pickle.load(fh)
 

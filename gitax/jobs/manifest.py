@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -13,6 +14,9 @@ from gitax.store.hashing import canonical_json, is_object_id
 MANIFEST_FORMAT = 1
 METHOD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TREE_FORMAT = 1
+# A pickled value this small lives in the manifest: one stored (and synced) object less
+# for each job that returns a number, a short string or a small dict.
+INLINE_VALUE = 1024
 
 
 class ManifestError(GitaxError):
@@ -80,7 +84,7 @@ class Manifest:
     jobs: dict[str, Any]  # name -> {"id", "key"} | [..] | None
     sources: dict[str, str]  # project-relative path -> blob id
     files: str  # tree id
-    value: str | None  # blob id of the pickled value
+    value: str | None  # blob id of the pickled value (None when it is inline)
     output: dict[str, str] = field(default_factory=dict)  # phase -> blob id
     timing: dict[str, Any] = field(default_factory=dict)
     env: dict[str, Any] = field(default_factory=dict)
@@ -90,6 +94,13 @@ class Manifest:
     subjobs: list[dict[str, str]] = field(default_factory=list)  # {"id", "key"} built inside
     git_blobs: dict[str, str] = field(default_factory=dict)  # source path -> git blob id
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # input path -> hash, size
+    value_inline: str | None = None  # a small pickled value itself, base64
+
+    def value_bytes(self, objects: Any) -> bytes | None:
+        """The pickled value: inline, or read from its blob (None if the job has none)."""
+        if self.value_inline is not None:
+            return base64.b64decode(self.value_inline)
+        return None if self.value is None else objects.get_bytes(self.value, "blob")
 
     def object_ids(self) -> list[str]:
         """Every object this manifest refers to directly."""
@@ -151,6 +162,14 @@ def parse_manifest(data: bytes) -> Manifest:
         refs.append(doc["value"])
     if not all(isinstance(r, str) and is_object_id(r) for r in refs):
         raise ManifestError("malformed manifest: a bad object id")
+    inline = doc.get("value_inline")
+    if inline is not None:
+        if doc["value"] is not None:
+            raise ManifestError("malformed manifest: a value both inline and in a blob")
+        try:
+            base64.b64decode(inline, validate=True)
+        except (TypeError, ValueError):
+            raise ManifestError("malformed manifest: value_inline is not base64") from None
     for path in doc["sources"]:
         check_relpath(path)
     method, key = doc["method"], doc["key"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import shutil
@@ -10,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from gitax.failpoints import failpoint
 from gitax.jobs.job import OUTPUT_DIR, Job
-from gitax.jobs.manifest import Manifest, TreeEntry, format_manifest, format_tree
+from gitax.jobs.manifest import (
+    INLINE_VALUE,
+    Manifest,
+    TreeEntry,
+    format_manifest,
+    format_tree,
+)
 from gitax.jobs.project import Project
 from gitax.store.fsutil import made_dir
 from gitax.store.hashing import git_blob_id, to_jsonable
@@ -69,7 +76,9 @@ def ingest(
     if out_dir.is_dir():
         for name in sorted(os.listdir(out_dir)):
             output[name] = objects.put_file("blob", out_dir / name)
-    value_id = objects.put_bytes("blob", result["value"])
+    value: bytes = result["value"]
+    inline = len(value) <= INLINE_VALUE
+    value_id = None if inline else objects.put_bytes("blob", value)
     for src in spec.method.sources:
         objects.put_bytes("blob", src.data)
     manifest = Manifest(
@@ -90,6 +99,7 @@ def ingest(
         subjobs=_subjobs(ctl),
         git_blobs={s.relpath: git_blob_id(s.data) for s in spec.method.sources},
         inputs=result.get("inputs", {}),
+        value_inline=base64.b64encode(value).decode("ascii") if inline else None,
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
     failpoint("ingest.manifest")
