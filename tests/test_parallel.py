@@ -309,3 +309,21 @@ def test_the_distributions_cache_ignores_the_working_directory(
     assert str(project) not in before and _site_state() == before
     os.utime(site, ns=(1, 1))  # a package (un)installed there does count
     assert _site_state() != before
+
+
+def test_modules_a_job_loads_are_told_from_those_loaded_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    from gitax.run.jobproc import LoadedModules
+
+    monkeypatch.setitem(sys.modules, "gone_before_xyz", types.ModuleType("gone_before_xyz"))
+    taken = LoadedModules()
+    assert taken.current() and taken.new_since() == set()
+    for name in ("fresh_xyz", "fresh_xyz.sub", "json.extra_xyz"):  # json was loaded before
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    assert not taken.current() and taken.new_since() == {"fresh_xyz"}
+    monkeypatch.delitem(sys.modules, "gone_before_xyz")  # a removal: every name is compared
+    monkeypatch.setitem(sys.modules, "late_xyz", types.ModuleType("late_xyz"))
+    assert taken.new_since() == {"fresh_xyz", "late_xyz"}

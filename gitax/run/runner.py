@@ -165,6 +165,7 @@ def run_job(
     jobproc.load_prctl()
     spec.method.code()  # compiled and parsed here once; every job process inherits them
     spec.method.import_roots()
+    jobproc.loaded_modules()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the job process reports through files and exit status
         code = 1
