@@ -52,6 +52,7 @@ def test_large_streamed_object_roundtrips(db: ObjectDB) -> None:
     oid = db.put_stream("blob", iter(chunks))
     assert oid == object_id("blob", b"".join(chunks))
     assert b"".join(db.read_chunks(oid)) == b"".join(chunks)
+    assert db.put_bytes("blob", b"".join(chunks)) == oid  # held in memory: the same object
 
 
 def test_missing_object_is_an_error_naming_it(db: ObjectDB) -> None:

@@ -140,7 +140,7 @@ def manifest_objects(objects: Any, manifest_id: str) -> tuple[set[str], set[str]
 
 def format_manifest(m: Manifest) -> bytes:
     """A manifest object's content."""
-    doc = {"format": MANIFEST_FORMAT, **asdict(m)}
+    doc = {"format": MANIFEST_FORMAT, **vars(m)}  # only read: no deep copy as asdict makes
     return canonical_json(doc)
 
 

@@ -102,7 +102,7 @@ def encode(obj_type: str, chunks: Iterable[bytes], out: IO[bytes]) -> tuple[str,
     if len(first) >= CHUNK:  # a large stream: overlap hashing, compressing and writing
         return _encode_pipelined(hasher, encoding, _chain(first, it), out)
     size = 0
-    comp = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compressobj() if encoding == "zstd" else None
+    comp = _small_compressor().compressobj() if encoding == "zstd" else None
     for chunk in _chain(first, it):
         hasher.update(chunk)
         size += len(chunk)
@@ -110,6 +110,18 @@ def encode(obj_type: str, chunks: Iterable[bytes], out: IO[bytes]) -> tuple[str,
     if comp:
         out.write(comp.flush())
     return hasher.hexdigest(), size
+
+
+_local = threading.local()
+
+
+def _small_compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor for small objects: making one allocates zstd's tables,
+    which costs more than compressing a manifest."""
+    comp = getattr(_local, "compressor", None)
+    if comp is None:
+        comp = _local.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return comp
 
 
 _DONE = object()

@@ -134,12 +134,16 @@ class DiskObjectDB(ObjectDB):
         return tempfile.mkstemp(prefix="obj-", dir=self.tmp)
 
     def put_bytes(self, obj_type: str, data: bytes) -> str:
-        # Encoded in memory first: most small objects (sources, empty trees) are already
-        # stored, and then no temp file is made at all.
-        buf = io.BytesIO()
-        oid, _ = encode(obj_type, [data], buf)
+        if len(data) >= CHUNK:  # large: streamed in chunks, not compressed into memory
+            chunks = (data[i : i + CHUNK] for i in range(0, len(data), CHUNK))
+            return self.put_stream(obj_type, chunks)
+        # Hashed first: most small objects (sources, empty trees) are already stored, and
+        # then nothing is compressed and no temp file is made.
+        oid = object_id(obj_type, data)
         if self._touch(oid):
             return oid
+        buf = io.BytesIO()
+        encode(obj_type, [data], buf)
         fd, tmp = self._mkstemp()
         try:
             with os.fdopen(fd, "wb") as fh:
