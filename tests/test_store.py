@@ -18,7 +18,7 @@ from gitax.store.objects import (
     format_header,
     parse_header,
 )
-from gitax.store.odb import DiskObjectDB, MemoryObjectDB, ObjectDB
+from gitax.store.odb import READ_AHEAD_FROM, DiskObjectDB, MemoryObjectDB, ObjectDB
 from gitax.store.store import Store, StoreError
 
 
@@ -100,11 +100,13 @@ def test_putting_a_stored_object_again_writes_nothing_but_refreshes_its_mtime(
         assert os.listdir(tmp_path / "tmp") == []  # no temp file left behind
 
 
-def test_corrupt_object_is_an_error_naming_it_never_returned(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [10_000, 6 * CHUNK + 7])  # small; large: read ahead
+def test_corrupt_object_is_an_error_naming_it_never_returned(tmp_path: Path, size: int) -> None:
     db = DiskObjectDB(tmp_path)
-    data = os.urandom(10_000)  # stored raw: flip a content byte
+    data = os.urandom(size)  # stored raw: flip a content byte
     oid = db.put_bytes("blob", data)
     path = db.path(oid)
+    assert (path.stat().st_size >= READ_AHEAD_FROM) == (size > CHUNK)
     os.chmod(path, 0o644)
     raw = bytearray(path.read_bytes())
     raw[-5] ^= 0xFF
@@ -117,10 +119,14 @@ def test_corrupt_object_is_an_error_naming_it_never_returned(tmp_path: Path) -> 
     assert not dest.exists()  # nothing half-written or bad appears
 
 
-def test_corrupt_compressed_object_is_detected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("large", [False, True])  # large: read ahead, hashed in a thread
+def test_corrupt_compressed_object_is_detected(tmp_path: Path, large: bool) -> None:
     db = DiskObjectDB(tmp_path)
-    oid = db.put_bytes("blob", b"abc" * 10_000)
+    data = os.urandom(5 * CHUNK).hex().encode() if large else b"abc" * 10_000
+    oid = db.put_bytes("blob", data)
     path = db.path(oid)
+    assert path.read_bytes().startswith(b"gitax-object 1 blob zstd\n")
+    assert (path.stat().st_size >= READ_AHEAD_FROM) == large
     os.chmod(path, 0o644)
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0x55
@@ -188,3 +194,37 @@ def test_store_refuses_unknown_format_version(tmp_path: Path) -> None:
 def test_store_open_without_create_names_the_fix(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="gitax init"):
         Store.open(tmp_path / "none", create=False)
+
+
+def test_read_ahead_gives_the_file_back_in_order_and_stops_when_closed(tmp_path: Path) -> None:
+    import threading
+
+    from gitax.store.readahead import BLOCK, ReadAhead
+
+    data = b"header line\n" + os.urandom(5 * BLOCK + 3)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    with open(path, "rb") as fh, ReadAhead(fh) as ra:
+        assert ra.readline(80) == b"header line\n"
+        got = [ra.read(1000), ra.read(CHUNK)]
+        while piece := ra.read(CHUNK):
+            assert len(piece) <= CHUNK
+            got.append(piece)
+        assert b"header line\n" + b"".join(got) == data and ra.read() == b""
+    before = threading.active_count()
+    with open(path, "rb") as fh:
+        ra = ReadAhead(fh)
+        ra.read(10)  # a reader that stops early...
+        ra.close()  # ...stops the thread, which may have been waiting on a full queue
+    assert threading.active_count() <= before
+
+
+def test_read_ahead_hands_a_read_error_to_the_reader(tmp_path: Path) -> None:
+    from gitax.store.readahead import ReadAhead
+
+    class Failing:
+        def read(self, size: int) -> bytes:
+            raise OSError("disk gone")
+
+    with ReadAhead(Failing()) as ra, pytest.raises(OSError, match="disk gone"):  # type: ignore[arg-type]
+        ra.read(10)

@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import zstandard
 
@@ -191,17 +191,59 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def decode(oid: str, where: str, fh: IO[bytes]) -> Iterator[tuple[Header, bytes]]:
+class Readable(Protocol):
+    """What decoding reads from: a file, or a ReadAhead over one."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
+
+
+class _HashThread:
+    """Hashes chunks in a thread (hashlib releases the GIL), so hashing a large object
+    overlaps decompressing or reading its next chunks."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+        self._chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
+        self._thread = threading.Thread(target=self._run, name="gitax-hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not _DONE:
+            self.hasher.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._chunks.put(chunk)
+
+    def finish(self) -> None:
+        """Wait until every chunk is hashed (safe to call twice)."""
+        if self._thread.is_alive():
+            self._chunks.put(_DONE)
+            self._thread.join()
+
+    def hexdigest(self) -> str:
+        self.finish()
+        return str(self.hasher.hexdigest())
+
+
+def decode(
+    oid: str, where: str, fh: Readable, overlap: bool = False
+) -> Iterator[tuple[Header, bytes]]:
     """Yield (header, chunk) pairs of an object's content; raise ObjectCorrupt at the end
-    if the content does not hash to `oid`, so no caller can finish with bad bytes."""
+    if the content does not hash to `oid`, so no caller can finish with bad bytes. With
+    `overlap` (for large objects), hashing runs in a thread beside decompressing."""
     try:
         header = parse_header(fh.readline(80))
     except (ValueError, UnicodeDecodeError) as e:
         raise ObjectCorrupt(oid, where, str(e)) from None
     hasher = object_hasher(header.obj_type)
+    if overlap:
+        hasher = _HashThread(hasher)
     try:
         if header.encoding == "zstd":
-            reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(fh)  # type: ignore[assignment]
+            # zstd reads any object with read(); its stubs ask for a real file.
+            reader: Readable = zstandard.ZstdDecompressor().stream_reader(fh)  # type: ignore[arg-type]
         else:
             reader = fh
         while True:
@@ -212,6 +254,9 @@ def decode(oid: str, where: str, fh: IO[bytes]) -> Iterator[tuple[Header, bytes]
             yield header, chunk
     except zstandard.ZstdError as e:
         raise ObjectCorrupt(oid, where, f"cannot decompress: {e}") from None
+    finally:
+        if overlap:
+            hasher.finish()
     if hasher.hexdigest() != oid:
         raise ObjectCorrupt(oid, where, f"content hashes to {hasher.hexdigest()}")
     yield header, b""

@@ -15,11 +15,16 @@ from gitax.store.hashing import is_object_id, object_id
 from gitax.store.objects import (
     CHUNK,
     ObjectMissing,
+    Readable,
     WrongType,
     decode,
     encode,
     parse_header,
 )
+from gitax.store.readahead import ReadAhead
+
+# From this size a read overlaps disk and hashing in a thread; below, a thread costs more.
+READ_AHEAD_FROM = 4 * CHUNK
 
 
 def file_chunks(path: str | os.PathLike[str]) -> Iterator[bytes]:
@@ -210,11 +215,17 @@ class DiskObjectDB(ObjectDB):
         with fh:
             # Sequential: Linux doubles its read-ahead, which matters for cold reads.
             os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            for header, chunk in decode(oid, str(path), fh):
-                if expect and header.obj_type != expect:
-                    raise WrongType(oid, expect, header.obj_type)
-                if chunk:
-                    yield chunk
+            large = os.fstat(fh.fileno()).st_size >= READ_AHEAD_FROM
+            source: Readable = ReadAhead(fh) if large else fh
+            try:
+                for header, chunk in decode(oid, str(path), source, overlap=large):
+                    if expect and header.obj_type != expect:
+                        raise WrongType(oid, expect, header.obj_type)
+                    if chunk:
+                        yield chunk
+            finally:
+                if isinstance(source, ReadAhead):
+                    source.close()
 
     def has(self, oid: str) -> bool:
         return self.path(oid).exists()
