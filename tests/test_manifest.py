@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gitax.jobs.manifest import (
@@ -57,6 +59,9 @@ def test_manifest_round_trip() -> None:
         git={"commit": None},
     )
     assert parse_manifest(format_manifest(m)) == m
+    assert b"value_inline" not in format_manifest(m)  # the same bytes as before it existed
+    small = dataclasses.replace(m, value=None, value_inline="gAROLg==")
+    assert parse_manifest(format_manifest(small)) == small
 
 
 @pytest.mark.parametrize(

@@ -141,6 +141,8 @@ def manifest_objects(objects: Any, manifest_id: str) -> tuple[set[str], set[str]
 def format_manifest(m: Manifest) -> bytes:
     """A manifest object's content."""
     doc = {"format": MANIFEST_FORMAT, **vars(m)}  # only read: no deep copy as asdict makes
+    if m.value_inline is None:
+        del doc["value_inline"]  # a manifest without one reads, and hashes, as before it existed
     return canonical_json(doc)
 
 
