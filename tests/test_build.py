@@ -394,3 +394,26 @@ def test_small_values_live_in_the_manifest_and_large_ones_in_a_blob(
         assert pickle.loads((out / "value.pickle").read_bytes()) == job.load()
     assert diff_jobs(small, same)["value"] is None
     assert diff_jobs(small, large)["value"] is not None
+
+
+def test_a_build_does_not_carry_every_job_it_built(proj: ProjectDir) -> None:
+    # Each fork of the build process costs more the more memory it holds, so a job's
+    # overhead stays flat only if the build's memory does not grow with each job built.
+    proj.method("noop", "options = dict(n=0)\ndef synthesis():\n    return options.n\n")
+    proj.build_script(
+        """
+        import tracemalloc
+        def main(urd):
+            for i in range(300):
+                if i == 100:
+                    tracemalloc.start()
+                urd.build("noop", n=i)
+            grew, _ = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            with open(GREW, "w") as fh:
+                fh.write(str(grew))
+        """.replace("GREW", repr(str(proj.root / "grew.txt")))
+    )
+    run_build(proj.project())
+    per_job = int((proj.root / "grew.txt").read_text()) / 200
+    assert per_job < 1024, f"the build process keeps {per_job:.0f} bytes per job built"
