@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
-    jobs = 400 if args.quick else 2500  # ~4 objects each: ~10,000 objects in the full run
+    jobs = 400 if args.quick else 3400  # 3 objects each: ~10,000 objects in the full run
     mib = 128 if args.quick else 1024
     repeat = 3 if args.quick else 5
     with tempfile.TemporaryDirectory(prefix="gitax-bench-remote-") as tmp:
