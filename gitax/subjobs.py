@@ -38,6 +38,7 @@ def build(
     finally:
         urd.close()
     # O_APPEND writes this small are atomic, so slices may record subjobs side by side.
+    Path(ctl).mkdir(exist_ok=True)
     with open(Path(ctl) / "subjobs", "a") as fh:
         fh.write(f"{job.id} {job.key}\n")
     return job

@@ -180,6 +180,7 @@ def test_failing_job_records_nothing_and_keeps_its_directory(chain: ProjectDir) 
     assert "about to fail" in (err.kept / "OUTPUT" / "synthesis").read_text()
     keys = list(project.store.index.keys())
     assert len(keys) == 1  # only parse was recorded
+    assert os.listdir(project.store.tmp) == []  # its control folder went with it
     # the next build tries again (and succeeds once fixed)
     chain.method("total", "jobs = ('nums',)\ndef synthesis(job):\n    return 5\n")
     chain.build_script(
@@ -197,6 +198,38 @@ def test_job_killed_by_a_signal_is_reported(proj: ProjectDir) -> None:
     with pytest.raises(JobFailed, match="killed by SIGKILL"):
         run_build(proj.project())
     assert list(proj.project().store.index.keys()) == []
+
+
+def test_a_job_that_exits_cleanly_without_its_result_stores_nothing(proj: ProjectDir) -> None:
+    proj.method("quit", "import os\ndef synthesis():\n    os._exit(0)\n")
+    proj.build_script("def main(urd):\n    urd.build('quit')\n")
+    with pytest.raises(JobFailed, match="sent no result") as info:
+        run_build(proj.project())
+    assert info.value.kept.is_dir()
+    assert list(proj.project().store.index.keys()) == []
+
+
+def test_a_run_leaves_nothing_in_tmp_and_workdirs_are_readable_as_the_umask_says(
+    proj: ProjectDir,
+) -> None:
+    proj.method("plain", "def synthesis(job):\n    job.save(1, 'one')\n    return 2\n")
+    proj.method(  # slices and a subjob: these need a control folder
+        "wide",
+        "from gitax.subjobs import build\n"
+        "def analysis(sliceno):\n    return sliceno\n"
+        "def synthesis(analysis_res):\n    build('plain')\n    return analysis_res.merge_auto()\n",
+    )
+    proj.build_script("def main(urd):\n    urd.build('plain')\n    urd.build('wide')\n")
+    old = os.umask(0o027)
+    try:
+        plain, wide = run_build(proj.project()).built
+    finally:
+        os.umask(old)
+    store = proj.project().store
+    assert os.listdir(store.tmp) == []
+    assert wide.post.subjobs == [plain.id]
+    for job in (plain, wide):
+        assert (store.work / job.id).stat().st_mode & 0o777 == 0o750
 
 
 def test_unpicklable_value_fails_the_job(proj: ProjectDir) -> None:

@@ -1,12 +1,12 @@
 """The job process: runs prepare and synthesis itself and forks one process per slice.
 
-It is forked from the build process, which made one pipe per phase and per slice before
-forking and reads them all (see runner). Results travel back through files in the run's
-control folder (`ctl`, the run folder that holds the job's directory), written only by
-this process and its slices:
+It is forked from the build process, which made one pipe per phase and per slice, and
+one for the result, before forking and reads them all (see runner). The result,
+{"value": pickled synthesis value, "files": [...], "profile": {...}, "modules": [...],
+"inputs": {...}}, is pickled onto the result pipe last, only if all went well. The rest
+travels through files in the run's control folder (`<job dir>.ctl`, made when first
+needed), written only by this process and its slices:
 
-    result.pickle    {"value": pickled synthesis value, "files": [...], "profile": {...},
-                     "modules": [...]}: written last, so it exists only if all went well
     slice.<k>        {"value": analysis value, "tracking": {...}, "modules": [...]}
     error.<k>        a failed slice's traceback
     subjobs          `<id> <key>` per subjob built (appended by any phase)
@@ -35,6 +35,7 @@ from gitax.run.context import CurrentJob, DotDict, collect_files
 from gitax.run.merge import AnalysisResults
 
 PREPARE, ANALYSIS, SYNTHESIS = "prepare", "analysis", "synthesis"
+RESULT = "result"  # the pipe the job process sends its result on (not an output stream)
 LOADING = "loading"  # running the method module's top level; its output goes with prepare's
 ALLOWED = {
     PREPARE: ("job", "slices"),
@@ -211,9 +212,21 @@ def hash_inputs(paths: set[str], root: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def control_folder(jobdir: Path) -> Path:
+    """Where a run's control files go: beside its job directory, made when first needed."""
+    return jobdir.with_name(jobdir.name + ".ctl")
+
+
 def _write_error(ctl: Path, phase: str, sliceno: int | None, reason: str, details: str) -> None:
     doc = {"phase": phase, "slice": sliceno, "reason": reason, "details": details}
+    ctl.mkdir(exist_ok=True)
     (ctl / "error.json").write_text(json.dumps(doc))
+
+
+def send(fd: int, data: bytes) -> None:
+    """Write all of `data` to a pipe and close it."""
+    with open(fd, "wb", closefd=True) as fh:
+        fh.write(data)
 
 
 def _track_doc(job: CurrentJob) -> str:
@@ -318,7 +331,7 @@ class JobProcess:
                 raise TypeError(
                     f"{SYNTHESIS}() returned a value that cannot be pickled: {e}"
                 ) from e
-            self.finish(current, data, profile, slice_modules)
+            self.finish(current, data, profile, slice_modules, fds.pop(RESULT))
             return 0
         except BaseException:
             details = traceback.format_exc()
@@ -336,8 +349,9 @@ class JobProcess:
         value: bytes,
         profile: dict[str, Any],
         slice_modules: set[str],
+        result_fd: int,
     ) -> None:
-        """Write the value, the files to store, the profile and the imported modules."""
+        """Send the value, the files to store, the profile and the imported modules."""
         files = collect_files(current)
         for f in sorted(files):
             if (self.jobdir / f).is_symlink():
@@ -352,12 +366,13 @@ class JobProcess:
             "modules": sorted(modules),
             "inputs": hash_inputs(current.inputs, self.project.root),
         }
-        (self.ctl / "result.pickle").write_bytes(pickle.dumps(result))
+        send(result_fd, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
     def run_slices(
         self, module: Any, available: dict[str, Any], current: CurrentJob, fds: dict[str, int]
     ) -> tuple[list[Any], dict[str, Any], set[str]]:
         """Fork one process per slice, wait for all; the first failure kills the rest."""
+        self.ctl.mkdir(exist_ok=True)  # where slices leave their values
         started: dict[int, tuple[int, float]] = {}
         for k in range(self.slices):
             pid = os.fork()

@@ -15,7 +15,6 @@ import selectors
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,12 +32,14 @@ from gitax.run.environment import distributions, environment
 from gitax.run.ingest import ingest
 from gitax.run.jobproc import (
     PREPARE,
+    RESULT,
     SYNTHESIS,
     JobProcess,
+    control_folder,
     describe_exit,
     prepare_child,
 )
-from gitax.store.fsutil import made_dir
+from gitax.store.fsutil import made_dir, unique_dir
 
 
 class JobFailed(GitaxError):
@@ -91,14 +92,18 @@ def output_names(spec: JobSpec) -> list[str]:
 
 class _Pump:
     """Copies every phase's pipe to OUTPUT/<phase> and to the live stream, slice lines
-    prefixed with their slice number."""
+    prefixed with their slice number; keeps what comes on the result pipe."""
 
     def __init__(self, jobdir: Path, live: IO[bytes] | None) -> None:
         self.jobdir, self.live = jobdir, live
         self.files: dict[str, IO[bytes]] = {}
         self.line_start: dict[str, bool] = {}
+        self.result: list[bytes] = []  # the job process's pickled result, as it comes
 
     def feed(self, name: str, chunk: bytes) -> None:
+        if name == RESULT:
+            self.result.append(chunk)
+            return
         out = self.files.get(name)
         if out is None:  # created on the first byte: no empty output files
             (self.jobdir / OUTPUT_DIR).mkdir(exist_ok=True)
@@ -151,23 +156,23 @@ def run_job(
     if it fails."""
     store = project.store
     made_dir(store.tmp)
-    # The run folder is the control folder (ctl/ in jobproc's terms); the job's own
-    # directory inside it is what moves into the workdir when the job is stored.
-    rundir = Path(tempfile.mkdtemp(prefix=f"run-{spec.id}-", dir=store.tmp))
-    jobdir, ctl = rundir / "job", rundir
-    jobdir.mkdir()
+    # The job's directory is made here and moved into the workdir when the job is
+    # stored; the control folder beside it is made only if a job needs one (slices,
+    # subjobs, a failure), since the result comes back through a pipe.
+    jobdir = unique_dir(store.tmp, f"run-{spec.id}-")
+    ctl = control_folder(jobdir)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    pipes = {name: os.pipe() for name in output_names(spec)}
+    pipes = {name: os.pipe() for name in [*output_names(spec), RESULT]}
     jobproc.load_prctl()
     spec.method.code()  # compiled and parsed here once; every job process inherits them
     spec.method.import_roots()
     jobproc.loaded_modules()
     pid = os.fork()
-    if pid == 0:  # pragma: no cover - the job process reports through files and exit status
+    if pid == 0:  # pragma: no cover - the job process reports through pipes and exit status
         code = 1
         try:
             for r, _ in pipes.values():
@@ -192,20 +197,23 @@ def run_job(
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
             _forget_status(store.root, pid)
-            _keep_failed(store.failed, spec.id, rundir)
+            _keep_failed(store.failed, spec.id, jobdir)
         raise
     finally:
         pump.close()
         for r in reads.values():
             os.close(r)
     with deferred_interrupts():  # an interrupt now waits until the store is consistent
-        return _conclude(project, spec, rundir, code, usage, started, t0, pid, git)
+        return _conclude(
+            project, spec, jobdir, b"".join(pump.result), code, usage, started, t0, pid, git
+        )
 
 
 def _conclude(
     project: Project,
     spec: JobSpec,
-    rundir: Path,
+    jobdir: Path,
+    sent: bytes,
     code: int,
     usage: Any,
     started: datetime,
@@ -215,11 +223,15 @@ def _conclude(
 ) -> Job:
     """Keep a failed job's directory and raise, or store a finished job."""
     store = project.store
-    jobdir, ctl = rundir / "job", rundir
+    ctl = control_folder(jobdir)
     wall = time.perf_counter() - t0
-    if code != 0:
-        phase, sliceno, reason, details = _failure(ctl, code, store.root, pid)
-        kept = _keep_failed(store.failed, spec.id, rundir)
+    if code != 0 or not sent:
+        if code != 0:
+            phase, sliceno, reason, details = _failure(ctl, code, store.root, pid)
+        else:  # it exited cleanly without sending a result: something ended it early
+            phase, sliceno, reason, details = "the job process", None, "sent no result", ""
+            _forget_status(store.root, pid)
+        kept = _keep_failed(store.failed, spec.id, jobdir)
         raise JobFailed(spec.id, phase, reason, details, kept, sliceno)
     timing = {
         "started": started.isoformat(),
@@ -228,10 +240,10 @@ def _conclude(
         "cpu": round(usage.ru_utime + usage.ru_stime, 6),
         "maxrss_kib": usage.ru_maxrss,
     }
-    result = pickle.loads((ctl / "result.pickle").read_bytes())
+    result = pickle.loads(sent)
     env = dict(environment(), distributions=distributions(store.root, result["modules"]))
     job = ingest(project, spec, jobdir, ctl, result, timing, env, git or {})
-    _remove_run_folder(rundir)
+    _remove_control_folder(ctl)
     shutil.rmtree(store.failed / spec.id, ignore_errors=True)  # an older failure is moot
     return job
 
@@ -269,22 +281,27 @@ def _forget_status(store_root: Path, pid: int) -> None:
         os.unlink(store_root / status.STATUS_DIR / f"{pid}.json")
 
 
-def _remove_run_folder(rundir: Path) -> None:
-    """Remove a stored job's run folder: by now it holds only control files."""
+def _remove_control_folder(ctl: Path) -> None:
+    """Remove a run's control folder, if it needed one: it holds only files."""
     try:
-        for name in os.listdir(rundir):
-            os.unlink(rundir / name)
-        os.rmdir(rundir)
+        names = os.listdir(ctl)
+    except FileNotFoundError:
+        return
+    try:
+        for name in names:
+            os.unlink(ctl / name)
+        os.rmdir(ctl)
     except OSError:
-        shutil.rmtree(rundir, ignore_errors=True)
+        shutil.rmtree(ctl, ignore_errors=True)
 
 
-def _keep_failed(failed: Path, jid: str, rundir: Path) -> Path:
-    """Move a failed job's directory to failed/<id> for inspection (replacing an older one)."""
+def _keep_failed(failed: Path, jid: str, jobdir: Path) -> Path:
+    """Move a failed job's directory to failed/<id> for inspection (replacing an older
+    one), and remove its control folder."""
     failed.mkdir(parents=True, exist_ok=True)
     kept = failed / jid
     if kept.exists():
         shutil.rmtree(kept)
-    os.rename(rundir / "job", kept)
-    shutil.rmtree(rundir, ignore_errors=True)
+    os.rename(jobdir, kept)
+    _remove_control_folder(control_folder(jobdir))
     return kept

@@ -33,6 +33,18 @@ def made_dir(path: str | os.PathLike[str]) -> None:
         _MADE.add(key)
 
 
+def unique_dir(parent: Path, prefix: str) -> Path:
+    """Make a new directory `<prefix><random>` in `parent` with the usual permissions
+    (0777 less the umask: it may become a workdir others read), unlike mkdtemp's 0700."""
+    while True:
+        path = parent / f"{prefix}{os.urandom(5).hex()}"
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+
+
 def ensure_dir(path: str | os.PathLike[str]) -> None:
     """Create a directory (and missing parents) so that the new entries survive a crash."""
     target = Path(path)
