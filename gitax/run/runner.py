@@ -98,11 +98,11 @@ class _Pump:
         self.jobdir, self.live = jobdir, live
         self.files: dict[str, IO[bytes]] = {}
         self.line_start: dict[str, bool] = {}
-        self.result: list[bytes] = []  # the job process's pickled result, as it comes
+        self.result = bytearray()  # the job process's pickled result (one copy in memory)
 
     def feed(self, name: str, chunk: bytes) -> None:
         if name == RESULT:
-            self.result.append(chunk)
+            self.result += chunk
             return
         out = self.files.get(name)
         if out is None:  # created on the first byte: no empty output files
@@ -204,16 +204,14 @@ def run_job(
         for r in reads.values():
             os.close(r)
     with deferred_interrupts():  # an interrupt now waits until the store is consistent
-        return _conclude(
-            project, spec, jobdir, b"".join(pump.result), code, usage, started, t0, pid, git
-        )
+        return _conclude(project, spec, jobdir, pump.result, code, usage, started, t0, pid, git)
 
 
 def _conclude(
     project: Project,
     spec: JobSpec,
     jobdir: Path,
-    sent: bytes,
+    sent: bytearray,
     code: int,
     usage: Any,
     started: datetime,
