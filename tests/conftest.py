@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,6 +14,31 @@ import pytest
 from gitax.jobs.project import Project, init_project, set_current
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git with a fixed identity; its stdout."""
+    return subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def example_in_git(dest: Path, message: str) -> str:
+    """The cars example copied to `dest` (no store, results or lock), committed in a new
+    git repository; returns the commit."""
+    shutil.copytree(
+        REPO / "examples" / "cars",
+        dest,
+        ignore=shutil.ignore_patterns(".gitax", "results", "gitax.lock"),
+    )
+    git("init", "-q", cwd=dest)
+    git("add", "-A", cwd=dest)
+    git("commit", "-qm", message, cwd=dest)
+    return git("rev-parse", "HEAD", cwd=dest).strip()
 
 
 def write(path: Path, text: str) -> Path:

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
-from conftest import REPO, gitax
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+from conftest import example_in_git, git, gitax
 
 
 def build(repo: Path) -> dict[str, list[str]]:
@@ -31,15 +19,7 @@ def methods_of(ids: list[str]) -> list[str]:
 
 def test_example_in_a_git_repository(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    shutil.copytree(
-        REPO / "examples" / "cars",
-        repo,
-        ignore=shutil.ignore_patterns(".gitax", "results", "gitax.lock"),
-    )
-    git("init", "-q", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-qm", "example", cwd=repo)
-    built_at = git("rev-parse", "HEAD", cwd=repo).strip()
+    built_at = example_in_git(repo, "example")
 
     first = build(repo)
     assert methods_of(first["built"]) == ["parse", "clean", "train", "plot_data", "plot_train"]

@@ -6,25 +6,14 @@ import json
 import os
 import pickle
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ProjectDir, gitax
+from conftest import ProjectDir, example_in_git, git, gitax
 
 from gitax.jobs.checkout import CheckoutError, checkout_job
 from gitax.jobs.job import Job
 from gitax.run.build import run_build
-
-
-def git(*args: str, cwd: Path) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 @pytest.fixture
@@ -204,15 +193,7 @@ def test_diff_of_two_real_builds(proj: ProjectDir) -> None:
 
 def test_lineage_of_the_examples_graph(tmp_path: Path) -> None:
     repo = tmp_path / "cars"
-    shutil.copytree(
-        REPO / "examples" / "cars",
-        repo,
-        ignore=shutil.ignore_patterns(".gitax", "results", "gitax.lock"),
-    )
-    git("init", "-q", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-qm", "cars", cwd=repo)
-    head = git("rev-parse", "HEAD", cwd=repo).strip()
+    head = example_in_git(repo, "cars")
     gitax("build", cwd=repo)
     graph = json.loads(gitax("lineage", "results/graph.png", "--json", cwd=repo).stdout)
     nodes = graph["nodes"]

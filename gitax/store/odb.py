@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -132,35 +131,15 @@ class DiskObjectDB(ObjectDB):
             return False
         return True
 
-    def _mkstemp(self) -> tuple[int, str]:
-        if not self._tmp_ready:
-            self.tmp.mkdir(parents=True, exist_ok=True)
-            self._tmp_ready = True
-        return tempfile.mkstemp(prefix="obj-", dir=self.tmp)
-
     def put_bytes(self, obj_type: str, data: bytes) -> str:
         if len(data) >= CHUNK:  # large: streamed in chunks, not compressed into memory
-            chunks = (data[i : i + CHUNK] for i in range(0, len(data), CHUNK))
-            return self.put_stream(obj_type, chunks)
+            return self.put_stream(
+                obj_type, (data[i : i + CHUNK] for i in range(0, len(data), CHUNK))
+            )
         # Hashed first: most small objects (sources, empty trees) are already stored, and
         # then nothing is compressed and no temp file is made.
         oid = object_id(obj_type, data)
-        if self._touch(oid):
-            return oid
-        buf = io.BytesIO()
-        encode(obj_type, [data], buf)
-        fd, tmp = self._mkstemp()
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(buf.getbuffer())
-                fh.flush()
-                os.fsync(fh.fileno())
-            self._publish(tmp, self.path(oid))
-            return oid
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        return oid if self._touch(oid) else self.put_stream(obj_type, [data])
 
     def _publish(self, tmp: str, target: Path) -> None:
         """Move a synced temp file into place as a read-only object, durably."""
@@ -170,7 +149,10 @@ class DiskObjectDB(ObjectDB):
         fsync_dir(target.parent)
 
     def put_stream(self, obj_type: str, chunks: Iterable[bytes]) -> str:
-        fd, tmp = self._mkstemp()
+        if not self._tmp_ready:
+            self.tmp.mkdir(parents=True, exist_ok=True)
+            self._tmp_ready = True
+        fd, tmp = tempfile.mkstemp(prefix="obj-", dir=self.tmp)
         try:
             with os.fdopen(fd, "wb") as fh:
                 oid, _ = encode(obj_type, chunks, fh)
