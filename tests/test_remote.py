@@ -159,6 +159,30 @@ def test_a_conflicting_session_is_reported_and_kept(tmp_path: Path) -> None:
     assert PathTransport(shared).read_urd("main").count(b"\n") == 2  # both kept
 
 
+def test_conflicting_sessions_converge_whatever_the_order(tmp_path: Path) -> None:
+    shared = str(tmp_path / "shared")
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_pipeline(a, shared)
+    make_pipeline(b, shared)
+    path = b / "methods" / "a_load.py"
+    path.write_text(path.read_text() + "# b's version\n")
+    gitax("build", cwd=a)
+    gitax("build", cwd=b)
+    gitax("push", cwd=b)
+    gitax("push", cwd=a)
+    gitax("pull", cwd=b)
+    gitax("pull", cwd=a)
+
+    def shown(root: Path) -> list[str]:
+        return [j.key for j in UrdLists(root / ".gitax" / "urd").latest("main").joblist]
+
+    assert shown(a) == shown(b)
+    c = clone(a, tmp_path / "c")
+    proc = gitax("pull", cwd=c)
+    assert "conflict" not in proc.stderr  # no copy of its own: nothing to conflict with
+    assert shown(c) == shown(a)
+
+
 class Interrupted(Exception):
     pass
 

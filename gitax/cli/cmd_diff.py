@@ -61,7 +61,7 @@ def diff(ctx: Context, a: str, b: str, as_json: bool) -> None:
         from gitax.jobs.diff import diff_sessions
         from gitax.jobs.urdlog import UrdLists
 
-        lists = UrdLists(project.store.root / "urd")
+        lists = UrdLists(project.store.urd)
         doc = diff_sessions(lists.resolve(a), lists.resolve(b))
         lines = session_lines(doc)
     else:

@@ -36,7 +36,7 @@ def log(ctx: Context, list_name: str | None, limit: int | None, as_json: bool) -
     """The urd history: sessions newest first, of one list or of all."""
     from gitax.jobs.urdlog import UrdLists, check_list_name
 
-    lists = UrdLists(ctx.project().store.root / "urd")
+    lists = UrdLists(ctx.project().store.urd)
     names = [check_list_name(list_name)] if list_name else lists.names()
     sessions = [s for name in names for s in lists.sessions(name)]
     sessions.sort(key=lambda s: (s.timestamp, s.recorded), reverse=True)

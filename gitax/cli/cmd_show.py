@@ -52,7 +52,7 @@ def show_session(ctx: Context, ref: str, as_json: bool) -> None:
     from gitax.cli.cmd_log import session_doc, session_lines
     from gitax.jobs.urdlog import UrdLists
 
-    s = UrdLists(ctx.project().store.root / "urd").resolve(ref)
+    s = UrdLists(ctx.project().store.urd).resolve(ref)
     if as_json:
         click.echo(json.dumps(session_doc(s), indent=2))
         return
@@ -78,7 +78,7 @@ def is_session_ref(ctx: Context, ref: str) -> bool:
         return False
     if "@" in ref or "~" in ref:
         return True
-    return (ctx.project().store.root / "urd" / f"{name}.urd").is_file()
+    return (ctx.project().store.urd / f"{name}.urd").is_file()
 
 
 @click.command()

@@ -15,7 +15,7 @@ def describe_job(job: Job) -> dict[str, Any]:
     m = job.manifest
     objects = job.project.store.objects
     tree = parse_tree(objects.get_bytes(m.files, "tree"))
-    workdir = job.project.store.work / job.id
+    workdir = job.project.store.path("work", job.id)
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlist, short.maxdict = 200, 200, 10, 10
     try:

@@ -47,12 +47,12 @@ def _size(path: Path) -> int:
 def _roots(project: Project, cutoff: float) -> tuple[set[str], set[str]]:
     """(root job keys, root object ids)."""
     store = project.store
-    urd = store.root / "urd"
+    urd = store.urd
     logs = sorted(urd.rglob("*.urd")) if urd.is_dir() else []
-    keys, blobs = session_keys(s for log in logs for s in log_sessions(log.read_bytes()))
+    keys, blobs = session_keys(s for log in logs for s in log_sessions(log.read_bytes(), str(log)))
     keys |= {r.key for r in read_lock(project.root).values()}
     for key in store.index.keys():
-        path = store.index.root / key[:2] / key[2:]
+        path = store.index.path(key)
         if path.stat().st_mtime >= cutoff:
             keys.add(key)
     return keys, blobs
@@ -84,8 +84,8 @@ def gc(
         for key in sorted(set(store.index.keys()) - kept):
             report.jobs.append(key)
             if not dry_run:  # the index entry goes first: the job is gone before its parts
-                os.unlink(store.index.root / key[:2] / key[2:])
-                origin = store.origins.root / key[:2] / key[2:]
+                os.unlink(store.index.path(key))
+                origin = store.origins.path(key)
                 if origin.exists():
                     os.unlink(origin)
         doomed = []

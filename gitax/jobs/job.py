@@ -265,7 +265,7 @@ def link_file(job: Job, filename: str, link: Path) -> Path:
 def materialise(job: Job) -> Path:
     """The workdir of a job: plain files rebuilt from the store when missing."""
     store = job.project.store
-    final = store.work / job.id
+    final = store.path("work", job.id)
     if final.is_dir():
         return final
     store.tmp.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 
 MANIFEST_FORMAT = 1
@@ -146,6 +147,21 @@ def format_manifest(m: Manifest) -> bytes:
     return canonical_json(doc)
 
 
+def _check_job_refs(jobs: Any, subjobs: Any) -> None:
+    """Input jobs and subjobs name other jobs by key, and keys form store paths: each
+    must be a 64-hex key with an id `<method>-<key[:12]>`."""
+    if not isinstance(jobs, dict) or not isinstance(subjobs, list):
+        raise ManifestError("malformed manifest: jobs or subjobs of the wrong shape")
+    refs: list[Any] = list(subjobs)
+    for ref in jobs.values():
+        refs += ref if isinstance(ref, list) else [] if ref is None else [ref]
+    for ref in refs:
+        key = ref.get("key") if isinstance(ref, dict) else None
+        jid = ref.get("id") if isinstance(ref, dict) else None
+        if not (isinstance(key, str) and is_object_id(key) and layout.is_valid("work", jid)):
+            raise ManifestError(f"malformed manifest: a bad job reference {ref!r}")
+
+
 def parse_manifest(data: bytes) -> Manifest:
     """Parse and check a manifest object."""
     try:
@@ -174,6 +190,7 @@ def parse_manifest(data: bytes) -> Manifest:
             raise ManifestError("malformed manifest: value_inline is not base64") from None
     for path in doc["sources"]:
         check_relpath(path)
+    _check_job_refs(doc["jobs"], doc.get("subjobs", []))
     method, key = doc["method"], doc["key"]
     if not (isinstance(method, str) and METHOD_NAME.match(method) and is_object_id(key)):
         raise ManifestError(f"malformed manifest: bad method {method!r} or key {key!r}")

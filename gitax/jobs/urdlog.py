@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
-from gitax.store.hashing import canonical_json
+from gitax.store import layout
+from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
 
 URD_FORMAT = 1
-LIST_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
+LIST_RE = layout.LOG_NAME
 
 
 class UrdError(GitaxError):
@@ -30,7 +30,7 @@ class UrdError(GitaxError):
 
 def check_list_name(name: str) -> str:
     """A valid list name: `main`, `nightly/eu`; no `..`, no leading dots, no spaces."""
-    if not isinstance(name, str) or not LIST_RE.match(name) or name.endswith(".lock"):
+    if not layout.is_valid("urd", name):
         raise UrdError(
             f"{name!r} is not a valid urd list name: use letters, digits, '_', '-', '.' "
             "and '/' between parts (like 'main' or 'nightly/eu')"
@@ -146,9 +146,10 @@ def parse_line(line: bytes) -> Session | tuple[str, str]:
         return ("truncate", doc["timestamp"])
     if doc["op"] != "session":
         raise ValueError(f"unknown urd entry op {doc['op']!r}")
-    jobs = tuple(
-        JobEntry(str(n), str(m), str(i), str(k), bool(b)) for n, m, i, k, b in doc["joblist"]
-    )
+    jobs = tuple(_job_entry(item) for item in doc["joblist"])
+    script_blob = str(doc.get("script_blob", ""))
+    if script_blob and not is_object_id(script_blob):
+        raise ValueError(f"script_blob {script_blob!r} is not an object id")
     return Session(
         list=doc["list"],
         timestamp=doc["timestamp"],
@@ -156,15 +157,41 @@ def parse_line(line: bytes) -> Session | tuple[str, str]:
         user=str(doc["user"]),
         caption=str(doc.get("caption", "")),
         script=str(doc.get("script", "")),
-        script_blob=str(doc.get("script_blob", "")),
+        script_blob=script_blob,
         joblist=jobs,
         deps=tuple((str(a), str(b)) for a, b in doc.get("deps", [])),
     )
 
 
-def log_sessions(data: bytes) -> list[Session]:
-    """Every session line of a log, in log order (superseded and truncated ones too)."""
-    return [e for e in map(parse_line, complete_lines(data)) if isinstance(e, Session)]
+def _job_entry(item: Any) -> JobEntry:
+    """One joblist item, its key and id checked: they come from a file or a remote, and
+    the key forms store paths."""
+    name, method, jid, key, built = item
+    entry = JobEntry(str(name), str(method), str(jid), str(key), bool(built))
+    if not (
+        is_object_id(entry.key)
+        and layout.is_valid("latest", entry.method)  # a method name
+        and layout.is_valid("work", entry.id)  # a method name and 12 hex digits
+    ):
+        raise ValueError(f"bad job {entry.id!r} (method {entry.method!r}, key {entry.key!r})")
+    return entry
+
+
+def log_sessions(data: bytes, where: str = "an urd log") -> list[Session]:
+    """Every session line of a log, in log order (superseded and truncated ones too);
+    UrdError naming `where` and the line if one is malformed."""
+    return [e for e in parse_entries(data, where) if isinstance(e, Session)]
+
+
+def parse_entries(data: bytes, where: str) -> list[Session | tuple[str, str]]:
+    """Every complete line of a log parsed, in order; UrdError naming `where` and the line."""
+    out = []
+    for lineno, line in enumerate(complete_lines(data), 1):
+        try:
+            out.append(parse_line(line))
+        except (ValueError, KeyError, TypeError, UrdError, layout.BadId) as e:
+            raise UrdError(f"{where}:{lineno}: malformed urd entry: {e}") from None
+    return out
 
 
 def session_keys(sessions: Iterable[Session]) -> tuple[set[str], set[str]]:
@@ -179,19 +206,40 @@ def session_keys(sessions: Iterable[Session]) -> tuple[set[str], set[str]]:
 
 
 def replay(path: Path, lines: list[tuple[int, bytes]]) -> list[Session]:
-    """The sessions a log shows, oldest first: the newest entry per timestamp, minus those
-    at or after a truncation."""
-    visible: dict[str, Session] = {}
+    """The sessions a log shows, oldest first. Entries apply in the order of their
+    `recorded` time (to the microsecond), not of the file, so two stores holding the
+    same lines show the same sessions however they were merged: a session entry sets the
+    session at its timestamp, a truncation hides every session at or after its own.
+    Entries recorded at the very same time keep their file order, except two sessions at
+    one timestamp, where the greater line wins (a rule both sides apply alike)."""
+    entries: list[tuple[str, bytes, Session | tuple[str, str]]] = []
     for lineno, line in lines:
         try:
             entry = parse_line(line)
-        except (ValueError, KeyError, TypeError, UrdError) as e:
+        except (ValueError, KeyError, TypeError, UrdError, layout.BadId) as e:
             raise UrdError(f"{path}:{lineno}: malformed urd entry: {e}") from None
+        entries.append((_recorded(line), line, entry))
+    visible: dict[str, tuple[str, bytes, Session]] = {}
+    for recorded, line, entry in sorted(entries, key=lambda e: e[0]):  # stable: file order
         if isinstance(entry, Session):
-            visible[entry.timestamp] = entry
+            old = visible.get(entry.timestamp)
+            if old is None or old[0] != recorded or old[1] < line:
+                visible[entry.timestamp] = (recorded, line, entry)
         else:
-            visible = {t: s for t, s in visible.items() if t < entry[1]}
-    return [visible[t] for t in sorted(visible)]
+            visible = {t: v for t, v in visible.items() if t < entry[1]}
+    return [visible[t][2] for t in sorted(visible)]
+
+
+def _recorded(line: bytes) -> str:
+    """The `recorded` text of a parsed line (its replay order)."""
+    return str(json.loads(line).get("recorded", ""))
+
+
+def now_recorded() -> str:
+    """The `recorded` time of a new entry: UTC to the microsecond, so entries written
+    within one second still apply in the order they were made."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    return now.isoformat(timespec="microseconds")
 
 
 @dataclass
@@ -203,15 +251,11 @@ class UrdLists:
 
     def path(self, name: str) -> Path:
         """The log file of a list."""
-        return self.root / (check_list_name(name) + ".urd")
+        return layout.under(self.root, "urd", check_list_name(name))
 
     def names(self) -> list[str]:
         """Every list with a log, sorted."""
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            p.relative_to(self.root).as_posix()[: -len(".urd")] for p in self.root.rglob("*.urd")
-        )
+        return layout.list_under(self.root, "urd")
 
     def sessions(self, name: str) -> list[Session]:
         """The visible sessions of a list, oldest first (by timestamp)."""

@@ -6,7 +6,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
+from gitax.store import layout
 
 
 class MemoryTransport(Transport):
@@ -23,28 +25,31 @@ class MemoryTransport(Transport):
         return set(self.objects)
 
     def get_object(self, oid: str, dest: Path) -> None:
+        layout.check("object", oid)
         if oid not in self.objects:
             raise RemoteError(f"{self.url}: no object {oid}")
         dest.write_bytes(self.objects[oid])
 
     def put_object(self, oid: str, src: Path) -> None:
+        layout.check("object", oid)
         self.objects.setdefault(oid, src.read_bytes())
 
     def list_index(self) -> set[str]:
         return set(self.index)
 
     def get_index(self, key: str) -> str | None:
-        return self.index.get(key)
+        return self.index.get(layout.check("index", key))
 
     def put_index(self, key: str, manifest_id: str) -> None:
-        self.index[key] = manifest_id
+        self.index[layout.check("index", key)] = manifest_id
 
     def list_urd(self) -> list[str]:
         return sorted(self.urd)
 
     def read_urd(self, name: str) -> bytes:
-        return self.urd.get(name, b"")
+        return self.urd.get(check_list_name(name), b"")
 
     def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
+        check_list_name(name)
         with self._lock:
             self.urd[name] = change(self.urd.get(name, b""))

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
+from gitax.store import layout
 from gitax.store.fsutil import fsync_dir
-from gitax.store.index import DiskJobIndex
+from gitax.store.index import DiskJobIndex, IndexCorrupt
 from gitax.store.odb import DiskObjectDB
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store, StoreError
@@ -63,19 +64,19 @@ class PathTransport(Transport):
         return set(self.index.keys())
 
     def get_index(self, key: str) -> str | None:
-        return self.index.get(key)
+        try:
+            return self.index.get(key)
+        except IndexCorrupt:
+            raise RemoteError(f"{self.url}: index entry {key} is damaged") from None
 
     def put_index(self, key: str, manifest_id: str) -> None:
         self.index.put(key, manifest_id)
 
     def _urd_path(self, name: str) -> Path:
-        return self.store.root / "urd" / (check_list_name(name) + ".urd")
+        return self.store.path("urd", check_list_name(name))
 
     def list_urd(self) -> list[str]:
-        root = self.store.root / "urd"
-        if not root.is_dir():
-            return []
-        return sorted(p.relative_to(root).as_posix()[:-4] for p in root.rglob("*.urd"))
+        return layout.list_folder(self.store.root, "urd")
 
     def read_urd(self, name: str) -> bytes:
         try:

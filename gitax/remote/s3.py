@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
-from gitax.store.hashing import is_object_id
+from gitax.store import layout
 from gitax.store.index import format_entry, parse_entry
 from gitax.store.store import STORE_FORMAT, format_store_version, parse_store_version
 
@@ -67,10 +67,12 @@ class S3Transport(Transport):
         return r["Body"].read(), r["ETag"]
 
     def _init_store(self) -> None:
-        found = self._get(self._k("format"))
+        found = self._get(self._k(layout.FORMAT))
         if found is None:
             self.client.put_object(
-                Bucket=self.bucket, Key=self._k("format"), Body=format_store_version(STORE_FORMAT)
+                Bucket=self.bucket,
+                Key=self._k(layout.FORMAT),
+                Body=format_store_version(STORE_FORMAT),
             )
             return
         try:
@@ -90,28 +92,30 @@ class S3Transport(Transport):
             out += [o["Key"][len(base) :] for o in page.get("Contents", [])]
         return out
 
-    def _sharded(self, sub: str) -> set[str]:
-        """Ids stored as sub/ab/cdef…: one listing (paginated), no probe per id."""
-        ids = (n.replace("/", "") for n in self._list(sub))
-        return {i for i in ids if is_object_id(i)}
+    def _sharded(self, kind: str) -> set[str]:
+        """Ids stored as <folder>/ab/cdef…: one listing (paginated), no probe per id."""
+        ids = (layout.parse_relpath(kind, n) for n in self._list(layout.folder(kind)))
+        return {i for i in ids if i is not None}
 
     def list_objects(self) -> set[str]:
-        return self._sharded("objects")
+        return self._sharded("object")
 
     def get_object(self, oid: str, dest: Path) -> None:
         try:
-            self.client.download_file(self.bucket, self._k("objects", oid[:2], oid[2:]), str(dest))
+            self.client.download_file(
+                self.bucket, self._k(layout.relpath("object", oid)), str(dest)
+            )
         except self._errors.ClientError:
             raise RemoteError(f"{self.url}: no object {oid}") from None
 
     def put_object(self, oid: str, src: Path) -> None:
-        self.client.upload_file(str(src), self.bucket, self._k("objects", oid[:2], oid[2:]))
+        self.client.upload_file(str(src), self.bucket, self._k(layout.relpath("object", oid)))
 
     def list_index(self) -> set[str]:
         return self._sharded("index")
 
     def get_index(self, key: str) -> str | None:
-        found = self._get(self._k("index", key[:2], key[2:]))
+        found = self._get(self._k(layout.relpath("index", key)))
         if found is None:
             return None
         manifest_id = parse_entry(found[0])
@@ -122,19 +126,20 @@ class S3Transport(Transport):
     def put_index(self, key: str, manifest_id: str) -> None:
         self.client.put_object(
             Bucket=self.bucket,
-            Key=self._k("index", key[:2], key[2:]),
+            Key=self._k(layout.relpath("index", key)),
             Body=format_entry(manifest_id),
         )
 
     def list_urd(self) -> list[str]:
-        return sorted(n[:-4] for n in self._list("urd") if n.endswith(".urd"))
+        names = (layout.parse_relpath("urd", n) for n in self._list(layout.folder("urd")))
+        return sorted(n for n in names if n is not None)
 
     def read_urd(self, name: str) -> bytes:
-        found = self._get(self._k("urd", check_list_name(name) + ".urd"))
+        found = self._get(self._k(layout.relpath("urd", check_list_name(name))))
         return found[0] if found else b""
 
     def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
-        key = self._k("urd", check_list_name(name) + ".urd")
+        key = self._k(layout.relpath("urd", check_list_name(name)))
         for attempt in range(CAS_TRIES):
             found = self._get(key)
             old, etag = found if found else (b"", None)

@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
-from gitax.store.hashing import is_object_id
+from gitax.store import layout
 from gitax.store.index import format_entry, parse_entry
 from gitax.store.store import STORE_FORMAT, format_store_version, parse_store_version
 
@@ -100,7 +100,7 @@ class SshTransport(Transport):
             with self.sftp.open(fmt, "rb") as fh:
                 data = fh.read()
         except FileNotFoundError:
-            for sub in ("objects", "index", "tmp", "urd"):
+            for sub in (*map(layout.folder, ("object", "index", "urd")), layout.TMP):
                 self._mkdirs(self._p(sub))
             self._write_atomic(fmt, format_store_version(STORE_FORMAT))
             return
@@ -112,42 +112,43 @@ class SshTransport(Transport):
             raise RemoteError(f"{self.url}: store format {version} is not supported; upgrade gitax")
 
     def _write_atomic(self, path: str, data: bytes) -> None:
-        tmp = self._p("tmp", f"up-{secrets.token_hex(8)}")
+        tmp = self._p(layout.TMP, f"up-{secrets.token_hex(8)}")
         with self.sftp.open(tmp, "wb") as fh:
             fh.write(data)
         self.sftp.posix_rename(tmp, path)
 
-    def _list_sharded(self, sub: str) -> set[str]:
+    def _list_sharded(self, kind: str) -> set[str]:
         found: set[str] = set()
+        top = layout.folder(kind)
         try:
-            shards = self.sftp.listdir(self._p(sub))
+            shards = self.sftp.listdir(self._p(top))
         except FileNotFoundError:
             return found
         for shard in shards:
             if len(shard) == 2:
-                found |= {shard + n for n in self.sftp.listdir(self._p(sub, shard))}
-        return {f for f in found if is_object_id(f)}
+                found |= {f"{shard}/{n}" for n in self.sftp.listdir(self._p(top, shard))}
+        return {i for i in (layout.parse_relpath(kind, f) for f in found) if i is not None}
 
     # -- Transport ---------------------------------------------------------------------
 
     def list_objects(self) -> set[str]:
-        return self._list_sharded("objects")
+        return self._list_sharded("object")
 
     def get_object(self, oid: str, dest: Path) -> None:
         try:
-            self.sftp.get(self._p("objects", oid[:2], oid[2:]), str(dest))
+            self.sftp.get(layout.posix_join(self.root, "object", oid), str(dest))
         except FileNotFoundError:
             raise RemoteError(f"{self.url}: no object {oid}") from None
 
     def put_object(self, oid: str, src: Path) -> None:
-        target = self._p("objects", oid[:2], oid[2:])
+        target = layout.posix_join(self.root, "object", oid)
         try:
             self.sftp.stat(target)
             return
         except FileNotFoundError:
             pass
         self._mkdirs(posixpath.dirname(target))
-        tmp = self._p("tmp", f"up-{secrets.token_hex(8)}")
+        tmp = self._p(layout.TMP, f"up-{secrets.token_hex(8)}")
         self.sftp.put(str(src), tmp)
         self.sftp.chmod(tmp, 0o444)
         self.sftp.posix_rename(tmp, target)
@@ -157,7 +158,7 @@ class SshTransport(Transport):
 
     def get_index(self, key: str) -> str | None:
         try:
-            with self.sftp.open(self._p("index", key[:2], key[2:]), "rb") as fh:
+            with self.sftp.open(layout.posix_join(self.root, "index", key), "rb") as fh:
                 data = fh.read(200)
         except FileNotFoundError:
             return None
@@ -167,23 +168,23 @@ class SshTransport(Transport):
         return manifest_id
 
     def put_index(self, key: str, manifest_id: str) -> None:
-        target = self._p("index", key[:2], key[2:])
+        target = layout.posix_join(self.root, "index", key)
         self._mkdirs(posixpath.dirname(target))
         self._write_atomic(target, format_entry(manifest_id))
 
     def _urd(self, name: str) -> str:
-        return self._p("urd", check_list_name(name) + ".urd")
+        return layout.posix_join(self.root, "urd", check_list_name(name))
 
     def list_urd(self) -> list[str]:
         names: list[str] = []
 
         def walk(rel: str) -> None:
-            for entry in self.sftp.listdir_attr(self._p("urd", rel)):
+            for entry in self.sftp.listdir_attr(self._p(layout.folder("urd"), rel)):
                 path = posixpath.join(rel, entry.filename) if rel else entry.filename
                 if stat.S_ISDIR(entry.st_mode or 0):
                     walk(path)
-                elif path.endswith(".urd"):
-                    names.append(path[:-4])
+                elif layout.parse_relpath("urd", path) is not None:
+                    names.append(path[: -len(".urd")])
 
         try:
             walk("")

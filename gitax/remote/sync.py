@@ -50,7 +50,7 @@ def push_project(
     keys = {Job(ref, project).key for ref in sel.jobs}
     if sel.results or sel.everything:
         keys |= _result_keys(project)
-    local = UrdLists(project.store.root / "urd")
+    local = UrdLists(project.store.urd)
     lists = [check_list_name(n) for n in sel.lists] if sel.lists else []
     if sel.everything:
         lists = local.names()

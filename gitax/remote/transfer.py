@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gitax.jobs.manifest import manifest_objects, parse_manifest
+from gitax.jobs.manifest import ManifestError, manifest_objects, parse_manifest
 from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
 from gitax.remote.merge import MergeResult, merge_logs
-from gitax.remote.transport import Transport
+from gitax.remote.transport import RemoteError, Transport
+from gitax.store.layout import BadId
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
@@ -63,12 +64,14 @@ def _merge(
     name: str,
     incoming: bytes,
     report: TransferReport,
+    where: str = "",
 ) -> None:
-    """Merge `incoming` into an urd log through `update` (which holds the log's lock)."""
+    """Merge `incoming` into an urd log through `update` (which holds the log's lock);
+    `where` names the other side for errors in its lines."""
     results: list[MergeResult] = []
 
     def change(old: bytes) -> bytes:
-        results.append(merge_logs(old, incoming))
+        results.append(merge_logs(old, incoming, f"{where}: urd list {name}"))
         return results[-1].data
 
     update(name, change)
@@ -99,7 +102,7 @@ def push(
 ) -> TransferReport:
     """Send the jobs `keys` (and everything upstream) and the urd lists `lists`."""
     report = TransferReport()
-    urd = UrdLists(store.root / "urd")
+    urd = UrdLists(store.urd)
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
     more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
     # A job the remote indexes is complete there, and so is everything upstream of it
@@ -137,7 +140,7 @@ def push(
         remote.put_index(key, jobs[key])
         report.jobs += 1
     for name, data in logs.items():
-        _merge(remote.update_urd, name, data, report)
+        _merge(remote.update_urd, name, data, report, f"remote {remote.url}")
     return report
 
 
@@ -152,9 +155,12 @@ def pull(
     """Fetch the jobs `keys`, those of the urd lists `lists` (None: all the remote has),
     and merge those lists into the local ones."""
     report = TransferReport()
+    label = f"remote {remote_name or remote.url}"
     names = remote.list_urd() if lists is None else lists
     logs = {name: remote.read_urd(name) for name in names}
-    more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
+    more_keys, blobs = session_keys(
+        s for name, data in logs.items() for s in log_sessions(data, f"{label}: urd list {name}")
+    )
     listed: set[str] | None = None
 
     def have_it(oid: str) -> bool:
@@ -199,11 +205,14 @@ def pull(
         if not have_it(manifest_id):
             report.bytes += fetch(manifest_id)
             report.objects += 1
-        m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
-        if not have_it(m.files):
-            report.bytes += fetch(m.files)
-            report.objects += 1
-        needed, upstream = manifest_objects(store.objects, manifest_id)
+        try:
+            m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
+            if not have_it(m.files):
+                report.bytes += fetch(m.files)
+                report.objects += 1
+            needed, upstream = manifest_objects(store.objects, manifest_id)
+        except (ManifestError, BadId) as e:
+            raise RemoteError(f"{label}: job {key}: {e}") from None
         lacking |= {o for o in needed if not have_it(o)}
         upstream_of[key] = upstream
         todo |= upstream - set(jobs)
@@ -215,7 +224,7 @@ def pull(
         store.origins.record(key, remote_name or remote.url, remote.url)  # before it shows
         store.index.put(key, jobs[key])
         report.jobs += 1
-    urd = UrdLists(store.root / "urd")
+    urd = UrdLists(store.urd)
     for name, data in logs.items():
-        _merge(lambda n, change: rewrite(urd.path(n), change), name, data, report)
+        _merge(lambda n, change: rewrite(urd.path(n), change), name, data, report, label)
     return report

@@ -105,7 +105,7 @@ def ingest(
     failpoint("ingest.manifest")
     store.index.put(spec.key, manifest_id)  # the commit point
     failpoint("ingest.indexed")
-    settle_workdir(jobdir, set(names), store.work / spec.id)
+    settle_workdir(jobdir, set(names), store.path("work", spec.id))
     return Job.from_key(project, spec.key, manifest)
 
 

@@ -39,6 +39,7 @@ from gitax.run.jobproc import (
     describe_exit,
     prepare_child,
 )
+from gitax.store import layout
 from gitax.store.fsutil import made_dir, unique_dir
 
 
@@ -242,7 +243,7 @@ def _conclude(
     env = dict(environment(), distributions=distributions(store.root, result["modules"]))
     job = ingest(project, spec, jobdir, ctl, result, timing, env, git or {})
     _remove_control_folder(ctl)
-    shutil.rmtree(store.failed / spec.id, ignore_errors=True)  # an older failure is moot
+    shutil.rmtree(store.path("failed", spec.id), ignore_errors=True)  # an older failure is moot
     return job
 
 
@@ -297,7 +298,7 @@ def _keep_failed(failed: Path, jid: str, jobdir: Path) -> Path:
     """Move a failed job's directory to failed/<id> for inspection (replacing an older
     one), and remove its control folder."""
     failed.mkdir(parents=True, exist_ok=True)
-    kept = failed / jid
+    kept = layout.under(failed, "failed", jid)
     if kept.exists():
         shutil.rmtree(kept)
     os.rename(jobdir, kept)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import IO, Any, Protocol, overload
 
 from gitax.errors import GitaxError
@@ -22,6 +21,7 @@ from gitax.jobs.urdlog import (
     UrdLists,
     check_list_name,
     normalise_timestamp,
+    now_recorded,
 )
 from gitax.run.environment import environment
 from gitax.run.runner import JobSpec, run_job
@@ -254,7 +254,7 @@ class Urd:
     def lists(self) -> UrdLists:
         """The store's urd lists."""
         if self._lists is None:
-            self._lists = UrdLists(self.project.store.root / "urd")
+            self._lists = UrdLists(self.project.store.urd)
         return self._lists
 
     @property
@@ -284,7 +284,7 @@ class Urd:
         if self._open is None or self._open.name != list:
             opened = repr(self._open.name) if self._open else "none"
             raise UrdError(f"urd.finish({list!r}): no session of that list is open ({opened} is)")
-        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        now = now_recorded()
         ts = normalise_timestamp(timestamp) if timestamp is not None else self._open.timestamp
         if self.dry_run:  # nothing is recorded in a dry run
             item = UrdItem(Session(list, ts or "", now, ""), self._open.joblist)
@@ -348,13 +348,13 @@ class Urd:
         """Hide the sessions at or after `timestamp`; the log keeps them."""
         if self.dry_run:
             return
-        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        now = now_recorded()
         self.lists.truncate(list, timestamp, environment()["user"], now)
 
     def _run_once(self, spec: JobSpec, t0: float) -> tuple[Job, str | None]:
         """Run a job unless another build is running it: then wait, and reuse its result.
         The lock names its holder's host and pid; one left by a dead process is taken over."""
-        lock = self.project.store.root / "locks" / spec.key
+        lock = self.project.store.path("lock", spec.key)
 
         def waiting(holder: str) -> None:
             self.reporter.job_started(spec.id, [f"another build ({holder}) is running it; waiting"])

@@ -9,18 +9,17 @@ from typing import TYPE_CHECKING
 from gitax.jobs.job import load_manifest
 from gitax.jobs.manifest import Manifest
 from gitax.jobs.project import Project
+from gitax.store import layout
 from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
 
 if TYPE_CHECKING:
     from gitax.run.runner import JobSpec
 
-LATEST_DIR = "latest"
-
 
 def note_latest(store_root: Path, method: str, key: str) -> None:
     """Remember the newest stored job of a method. Advisory (only `why` reads it), so a
     plain overwrite will do: a torn one reads as "new method", never as a wrong reason."""
-    path = store_root / LATEST_DIR / method
+    path = layout.path(store_root, "latest", method)
     try:
         path.write_bytes(key.encode() + b"\n")
     except FileNotFoundError:
@@ -29,7 +28,7 @@ def note_latest(store_root: Path, method: str, key: str) -> None:
 
 
 def _latest(project: Project, method: str) -> Manifest | None:
-    path = project.store.root / LATEST_DIR / method
+    path = project.store.path("latest", method)
     with contextlib.suppress(OSError, ValueError):
         key = path.read_text().strip()
         if is_object_id(key):

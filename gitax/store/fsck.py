@@ -68,19 +68,19 @@ def fsck(
                 report.problems.append(Problem(f"object {oid}", f"refers to missing object {ref}"))
     for key in store.index.keys():
         report.jobs += 1
-        path = store.index.root / key[:2] / key[2:]
+        path = store.index.path(key)
         manifest_id = parse_entry(path.read_bytes())
         if manifest_id is None:
             report.problems.append(Problem(str(path), "damaged index entry"))
         elif manifest_id not in present:
             report.problems.append(Problem(str(path), f"names missing manifest {manifest_id}"))
-    stray = store.root / "objects"
+    stray = store.objects.objects
     if stray.is_dir():
         for shard in os.listdir(stray):
             for name in os.listdir(stray / shard):
                 if not is_object_id(shard + name):
                     report.problems.append(Problem(str(stray / shard / name), "not an object"))
-    urd = store.root / "urd"
+    urd = store.urd
     if urd.is_dir():
         for log in sorted(urd.rglob("*.urd")):
             report.logs += 1

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gitax.errors import GitaxError
+from gitax.store import layout
 from gitax.store.fsutil import atomic_write
 from gitax.store.hashing import is_object_id
 
@@ -62,9 +63,10 @@ class MemoryJobIndex(JobIndex):
         self._entries: dict[str, str] = {}
 
     def get(self, key: str) -> str | None:
-        return self._entries.get(key)
+        return self._entries.get(layout.check("index", key))
 
     def put(self, key: str, manifest_id: str) -> None:
+        layout.check("index", key)
         format_entry(manifest_id)
         self._entries[key] = manifest_id
 
@@ -81,11 +83,12 @@ class DiskJobIndex(JobIndex):
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / key[2:]
+    def path(self, key: str) -> Path:
+        """The entry file of a key (checked: a bad key is BadId, never a path)."""
+        return layout.under(self.root, "index", key)
 
     def get(self, key: str) -> str | None:
-        path = self._path(key)
+        path = self.path(key)  # checks the key before it forms a path
         try:
             with open(path, "rb") as fh:
                 data = fh.read(200)
@@ -97,11 +100,11 @@ class DiskJobIndex(JobIndex):
         return manifest_id
 
     def put(self, key: str, manifest_id: str) -> None:
-        if not is_object_id(key):
-            raise ValueError(f"not a job key: {key!r}")
-        atomic_write(self._path(key), format_entry(manifest_id), crash_point="index.write")
+        atomic_write(self.path(key), format_entry(manifest_id), crash_point="index.write")
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
+        if len(prefix) < 2 or not all(c in "0123456789abcdef" for c in prefix):
+            return []
         shard = self.root / prefix[:2]
         try:
             names = os.listdir(shard)

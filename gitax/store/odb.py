@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from gitax.store import layout
 from gitax.store.fsutil import ensure_dir, fsync_dir
 from gitax.store.hashing import is_object_id, object_id
 from gitax.store.objects import (
@@ -114,13 +115,13 @@ class DiskObjectDB(ObjectDB):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
-        self.objects = self.root / "objects"
-        self.tmp = self.root / "tmp"
+        self.objects = self.root / layout.folder("object")
+        self.tmp = self.root / layout.TMP
         self._tmp_ready = False
 
     def path(self, oid: str) -> Path:
         """Where an object lives (whether or not it exists)."""
-        return self.objects / oid[:2] / oid[2:]
+        return layout.path(self.root, "object", oid)
 
     def _touch(self, oid: str) -> bool:
         """Refresh a stored object's mtime (so a concurrent gc sees it as fresh); False if

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gitax.store import layout
 from gitax.store.fsutil import atomic_write
 
 
@@ -36,17 +37,18 @@ class Origins:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
 
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / key[2:]
+    def path(self, key: str) -> Path:
+        """The origin file of a job key (checked)."""
+        return layout.under(self.root, "origin", key)
 
     def record(self, key: str, remote: str, url: str) -> None:
         """Note that job `key` was pulled from `remote` (before its index entry is written)."""
-        atomic_write(self._path(key), format_origin(remote, url))
+        atomic_write(self.path(key), format_origin(remote, url))
 
     def remote_of(self, key: str) -> str | None:
         """The remote a job was pulled from, or None if it was built here."""
         try:
-            data = self._path(key).read_bytes()
+            data = self.path(key).read_bytes()
         except FileNotFoundError:
             return None
         return parse_origin(data) or "an unknown remote"

@@ -6,13 +6,14 @@ import os
 from pathlib import Path
 
 from gitax.errors import GitaxError
+from gitax.store import layout
 from gitax.store.fsutil import atomic_write
 from gitax.store.index import DiskJobIndex
 from gitax.store.odb import DiskObjectDB
 from gitax.store.origin import Origins
 
 STORE_FORMAT = 1
-FORMAT_FILE = "format"
+FORMAT_FILE = layout.FORMAT
 
 
 class StoreError(GitaxError):
@@ -38,11 +39,16 @@ class Store:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.objects = DiskObjectDB(self.root)
-        self.index = DiskJobIndex(self.root / "index")
-        self.work = self.root / "work"
-        self.tmp = self.root / "tmp"
-        self.failed = self.root / "failed"
-        self.origins = Origins(self.root / "origin")
+        self.index = DiskJobIndex(self.root / layout.folder("index"))
+        self.work = self.root / layout.folder("work")
+        self.tmp = self.root / layout.TMP
+        self.failed = self.root / layout.folder("failed")
+        self.origins = Origins(self.root / layout.folder("origin"))
+        self.urd = self.root / layout.folder("urd")
+
+    def path(self, kind: str, ident: str) -> Path:
+        """Where a record of `kind` lives in this store (its id checked: see layout)."""
+        return layout.path(self.root, kind, ident)
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], *, create: bool = True) -> Store:
@@ -55,7 +61,7 @@ class Store:
             if not create:
                 raise StoreError(f"no gitax store at {store.root}; run `gitax init`") from None
             try:
-                for sub in ("objects", "index", "work", "tmp"):
+                for sub in (*map(layout.folder, ("object", "index", "work")), layout.TMP):
                     (store.root / sub).mkdir(parents=True, exist_ok=True)
                 atomic_write(fmt, format_store_version(STORE_FORMAT))
             except OSError as e:
