@@ -116,6 +116,38 @@ def test_committing_a_changed_method_without_rebuilding_is_refused(repo: Path) -
     assert git("rev-list", "--count", "HEAD", cwd=root).stdout.strip() == "2"
 
 
+@pytest.mark.parametrize(
+    "how",
+    [
+        ["commit", "-qam", "change"],
+        ["commit", "-qm", "change", "analysis/methods/a_double.py"],
+        ["commit", "-q", "--amend", "-a", "-m", "first, amended"],
+    ],
+    ids=["commit -am", "commit PATH", "commit --amend -a"],
+)
+def test_commits_of_a_temporary_index_are_checked(repo: Path, how: list[str]) -> None:
+    """git commits a temporary index ($GIT_INDEX_FILE) for these: the hook must read it."""
+    root = repo.parent
+    head = git("rev-parse", "HEAD", cwd=root).stdout
+    edit_method(repo, "n * 3")  # changed in the work tree only, not staged
+    proc = git(*how, cwd=root, check=False)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert "stale: results/out.txt: methods/a_double.py changed (staged)" in proc.stderr
+    assert git("rev-parse", "HEAD", cwd=root).stdout == head
+
+
+def test_a_fresh_commit_am_after_a_build_passes(repo: Path) -> None:
+    """The real index holds the new method but the old gitax.lock; the commit's index
+    has both new."""
+    root = repo.parent
+    edit_method(repo, "n * 3")
+    git("add", "analysis/methods/a_double.py", cwd=root)
+    gitax("build", cwd=repo)
+    proc = git("commit", "-qam", "change, rebuilt", cwd=root, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert git("rev-list", "--count", "HEAD", cwd=root).stdout.strip() == "2"
+
+
 def test_no_verify_still_works(repo: Path) -> None:
     edit_method(repo, "n * 3")
     git("add", "-A", cwd=repo.parent)

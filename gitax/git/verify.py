@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gitax.errors import GitaxError
 from gitax.jobs.resultlock import LOCK_FILE, LockedResult, parse_lock, read_lock
@@ -52,6 +53,21 @@ def _object_id_of_file(path: Path) -> str | None:
     return str(h.hexdigest())
 
 
+def _index_to_commit(repo: Any) -> Any:
+    """The index git is about to commit: `$GIT_INDEX_FILE` when git set it for the hook
+    (`commit -a`, `commit PATH` and `commit --amend -a` commit a temporary index, not
+    .git/index), else the repository's own."""
+    from dulwich.index import Index
+
+    override = os.environ.get("GIT_INDEX_FILE")
+    if not override:
+        return repo.open_index()
+    path = Path(override)
+    if not path.is_absolute():  # relative to where git runs hooks: the work tree's top
+        path = Path(repo.path) / path
+    return Index(str(path), read=True)
+
+
 def _staged(project_root: Path) -> tuple[dict[str, LockedResult], Callable[[str], str | None]]:
     """The staged gitax.lock, and the staged blob id of a project path."""
     from dulwich.errors import NotGitRepository
@@ -65,7 +81,7 @@ def _staged(project_root: Path) -> tuple[dict[str, LockedResult], Callable[[str]
             f"{project_root} is not in a git repository; --staged checks the git index"
         ) from None
     try:
-        index = repo.open_index()
+        index = _index_to_commit(repo)
         prefix = Path(os.path.realpath(project_root)).relative_to(os.path.realpath(repo.path))
         staged: dict[str, str] = {}
         for name, entry in index.items():
