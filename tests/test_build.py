@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ProjectDir, write
 
+from gitax.jobs.buildlog import BuildLogs, parse_record
 from gitax.jobs.job import Job, JobNotFound
 from gitax.jobs.options import OptionError
 from gitax.run.build import BuildError, BuildScriptFailed, run_build
@@ -257,7 +258,16 @@ def test_bad_parameters_are_errors_that_leave_the_store_as_it_was(chain: Project
         with pytest.raises((OptionError, JobNotFound, BuildError, Exception), match=message) as e:
             run_build(chain.project())
         assert str(e.value).startswith("build.py:2: ")  # points at the build script line
-    assert store_snapshot(chain.root) == before
+    # No job and no part of one: only each failed run's build record (and its script).
+    store = chain.project().store
+    added = store_snapshot(chain.root) - before
+    assert not any("/index/" in p for p in added)
+    kinds = {store.objects.type_of(Path(p).parent.name + Path(p).name) for p in added}
+    assert kinds == {"build", "blob"}
+    runs = BuildLogs(store.builds).entries("build")
+    assert [r.ok for r in runs][-6:] == [False] * 6 and "OptionError" in parse_record(
+        store.objects.get_bytes(runs[-6].record, "build")
+    ).error
 
 
 def test_job_parameters_accept_ids_and_lists(proj: ProjectDir) -> None:

@@ -127,10 +127,12 @@ def test_log_and_show_sessions(proj: ProjectDir) -> None:
     out = gitax("log", "main", cwd=proj.root).stdout
     assert out.index("main@2023-01-06  day 6") < out.index("main@2023-01-05  day 5")
     assert "built   a-" in out
-    every = json.loads(gitax("log", "--json", cwd=proj.root).stdout)
+    every = json.loads(gitax("log", "--sessions", "--json", cwd=proj.root).stdout)
     assert [s["ref"] for s in every] == ["other@2023-01-07", "main@2023-01-06", "main@2023-01-05"]
     assert every[0]["joblist"][0]["built"] is False  # a=1 was reused in "other"
     assert len(json.loads(gitax("log", "-n", "1", "--json", cwd=proj.root).stdout)) == 1
+    builds = json.loads(gitax("log", "--builds", "--json", cwd=proj.root).stdout)
+    assert [b["kind"] for b in builds] == ["build"] and builds[0]["ok"] is True
     shown = gitax("show", "main~1", cwd=proj.root).stdout
     assert "session  main@2023-01-05" in shown and "caption  day 5" in shown
     doc = json.loads(gitax("show", "main@2023-01-06", "--json", cwd=proj.root).stdout)

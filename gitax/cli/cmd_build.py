@@ -108,7 +108,7 @@ def _fetcher(project: Any) -> Any:
 def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: bool) -> None:
     """Run build.py (or build_NAME.py): reuse every stored job, run the rest."""
     from gitax.cli.cmd_status import format_running, running_in
-    from gitax.git.repo import provenance
+    from gitax.git.repo import head_commit, provenance
     from gitax.run.build import run_build
 
     project = ctx.project()
@@ -139,6 +139,8 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: b
         provenance=git_state,
         dry_run=dry_run,
         fetch=_fetcher(project),
+        head=lambda: head_commit(project.root),
+        args=tuple(sys.argv[1:]),
     )
     if dry_run:
         if result.stopped:

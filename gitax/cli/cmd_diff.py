@@ -41,8 +41,11 @@ def job_lines(d: dict[str, Any]) -> list[str]:
 def session_lines(d: dict[str, Any]) -> list[str]:
     """A session diff for the terminal."""
     lines = [f"diff {d['a']} {d['b']}"]
+    for path, status in d.get("sources", {}).items():
+        lines.append(f"source   {status:8} {path}")
     for j in d["jobs"]:
-        lines.append(f"{j['status']:8} {j['name']}: {j['a'] or '-'} -> {j['b'] or '-'}")
+        why = f"  ({'; '.join(j['why'])})" if j.get("why") else ""
+        lines.append(f"{j['status']:8} {j['name']}: {j['a'] or '-'} -> {j['b'] or '-'}{why}")
     lines.append(f"{len(d['jobs'])} changed, {d['unchanged']} the same")
     return lines
 
@@ -53,11 +56,20 @@ def session_lines(d: dict[str, Any]) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_obj
 def diff(ctx: Context, a: str, b: str, as_json: bool) -> None:
-    """What differs between two jobs (JOB JOB) or two urd sessions (LIST@T LIST~N)."""
+    """What differs between two jobs (JOB JOB), two urd sessions (LIST@T LIST~N), or two
+    runs of build scripts (build~1 build): which jobs changed, and why."""
     from gitax.cli.cmd_show import is_session_ref
+    from gitax.jobs.history import is_build_ref
 
     project = ctx.project()
-    if is_session_ref(ctx, a) and is_session_ref(ctx, b):
+    if is_build_ref(project, a) and is_build_ref(project, b):
+        from gitax.jobs.diff import diff_builds
+        from gitax.jobs.history import load_run
+
+        ra, rb = load_run(project, a), load_run(project, b)
+        doc = diff_builds(ra.entry, ra.record, rb.entry, rb.record)
+        lines = session_lines(doc)
+    elif is_session_ref(ctx, a) and is_session_ref(ctx, b):
         from gitax.jobs.diff import diff_sessions
         from gitax.jobs.urdlog import UrdLists
 

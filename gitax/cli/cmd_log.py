@@ -15,6 +15,7 @@ def session_doc(s: Any) -> dict[str, Any]:
     """A session as JSON-able data."""
     doc = asdict(s)
     doc["ref"] = s.ref
+    doc["kind"] = "session"
     return doc
 
 
@@ -27,31 +28,61 @@ def session_lines(s: Any, indent: str = "  ") -> list[str]:
     ]
 
 
+def build_lines(run: Any, indent: str = "  ") -> list[str]:
+    """A build run's jobs, one line each, with why each built one ran."""
+    return [
+        f"{indent}{'built' if c.built else 'reused':7} {c.id}"
+        + (f"  (as {c.name})" if c.name != c.method else "")
+        + (f"  ({'; '.join(c.why)})" if c.why else "")
+        for c in run.record.calls
+    ]
+
+
+def build_summary(run: Any) -> str:
+    """`ok: 2 built, 3 reused, commit 1b317210` for a build run."""
+    r = run.record
+    built = sum(c.built for c in r.calls)
+    commit = (r.git.get("commit") or "")[:12]
+    state = "ok" if r.ok else f"failed: {r.error}"
+    return f"{state}; {built} built, {len(r.calls) - built} reused" + (
+        f"; commit {commit}" if commit else ""
+    )
+
+
 @click.command()
-@click.argument("list_name", metavar="[LIST]", required=False)
-@click.option("-n", "limit", type=click.IntRange(min=1), default=None, help="At most N sessions.")
+@click.argument("list_name", metavar="[LIST|BUILD]", required=False)
+@click.option("-n", "limit", type=click.IntRange(min=1), default=None, help="At most N entries.")
+@click.option("--sessions", "what", flag_value="sessions", help="Only urd sessions.")
+@click.option("--builds", "what", flag_value="builds", help="Only runs of build scripts.")
 @click.option("--json", "as_json", is_flag=True, help="As JSON.")
 @click.pass_obj
-def log(ctx: Context, list_name: str | None, limit: int | None, as_json: bool) -> None:
-    """The urd history: sessions newest first, of one list or of all."""
-    from gitax.jobs.urdlog import UrdLists, check_list_name
+def log(
+    ctx: Context, list_name: str | None, limit: int | None, what: str | None, as_json: bool
+) -> None:
+    """The history, newest first: urd sessions and runs of build scripts, of one urd list
+    or build script, or of all."""
+    from gitax.jobs.history import BuildRun, history
 
-    lists = UrdLists(ctx.project().store.urd)
-    names = [check_list_name(list_name)] if list_name else lists.names()
-    sessions = [s for name in names for s in lists.sessions(name)]
-    sessions.sort(key=lambda s: (s.timestamp, s.recorded), reverse=True)
-    sessions = sessions[:limit] if limit else sessions
+    items = history(ctx.project(), list_name, what or "all")
+    items = items[:limit] if limit else items
     if as_json:
-        click.echo(json.dumps([session_doc(s) for s in sessions], indent=2))
+        docs = [i.doc() if isinstance(i, BuildRun) else session_doc(i) for i in items]
+        click.echo(json.dumps(docs, indent=2))
         return
-    if not sessions:
-        click.echo(f"no sessions in {list_name!r}" if list_name else "no urd sessions yet")
+    if not items:
+        click.echo("nothing recorded yet: `gitax build` records every run")
         return
-    for n, s in enumerate(sessions):
+    for n, item in enumerate(items):
         if n:
             click.echo()
-        caption = f"  {s.caption}" if s.caption else ""
-        click.echo(f"{s.ref}{caption}")
-        click.echo(f"  by {s.user} at {s.recorded} with {s.script or '-'}")
-        for line in session_lines(s):
+        if isinstance(item, BuildRun):
+            click.echo(f"{item.ref}  {build_summary(item)}")
+            click.echo(f"  by {item.record.user} with {item.record.script}")
+            lines = build_lines(item)
+        else:
+            caption = f"  {item.caption}" if item.caption else ""
+            click.echo(f"{item.ref}{caption}")
+            click.echo(f"  by {item.user} at {item.recorded} with {item.script or '-'}")
+            lines = session_lines(item)
+        for line in lines:
             click.echo(line)

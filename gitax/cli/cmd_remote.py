@@ -78,11 +78,13 @@ class ProgressLine:
 def _summary(verb: str, report: Any, url: str) -> None:
     click.echo(
         f"{verb} {report.objects} objects ({report.bytes / 2**20:.1f} MiB), "
-        f"{report.jobs} jobs, {sum(report.lists.values())} urd entries {url}"
+        f"{report.jobs} jobs, {sum(report.lists.values())} urd entries, "
+        f"{sum(report.builds.values())} builds {url}"
     )
     for ref in report.conflicts:
         click.echo(
-            f"conflict: {ref} differs on the two sides; both are kept, the later shows", err=True
+            f"conflict: {ref} differs on the two sides; both are kept, the later recorded shows",
+            err=True,
         )
     for key in report.missing:
         click.echo(f"missing: job {key[:12]} is not on the sending side", err=True)

@@ -69,6 +69,38 @@ def show_session(ctx: Context, ref: str, as_json: bool) -> None:
     click.echo("\n".join(lines))
 
 
+def show_build(ctx: Context, ref: str, as_json: bool, output: str | None) -> None:
+    """Show a run of a build script: when, its git state, its jobs and why each ran."""
+    from gitax.cli.cmd_log import build_lines, build_summary
+    from gitax.jobs.history import load_run
+
+    project = ctx.project()
+    run = load_run(project, ref)
+    r = run.record
+    printed = project.store.objects.get_bytes(r.output, "blob").decode() if r.output else ""
+    if output is not None:
+        click.echo(printed, nl=False)
+        return
+    if as_json:
+        click.echo(json.dumps({**run.doc(), "printed": printed}, indent=2))
+        return
+    git = r.git
+    dirty = {True: ", dirty", False: ", clean", None: ""}[git.get("dirty")]
+    lines = [
+        f"build    {run.ref}",
+        f"result   {build_summary(run)}",
+        f"script   {r.script}" + (f" {' '.join(r.args)}" if r.args else ""),
+        "sources  " + ", ".join(f"{p} ({o[:12]})" for p, o in r.sources.items()),
+        f"user     {r.user}@{r.host}",
+        f"timing   started {r.timing.get('started')}, wall {r.timing.get('wall', 0):.3f} s",
+        f"git      {git.get('commit') or 'not in a git repository or no commit'}{dirty}",
+        f"output   {'gitax show --output ' + run.ref if printed else '-'}",
+        f"jobs     {len(r.calls)}",
+        *build_lines(run, "  "),
+    ]
+    click.echo("\n".join(lines))
+
+
 def is_session_ref(ctx: Context, ref: str) -> bool:
     """LIST@TIMESTAMP, LIST~N, or the name of an existing urd list."""
     from gitax.jobs.urdlog import LIST_RE
@@ -82,7 +114,7 @@ def is_session_ref(ctx: Context, ref: str) -> bool:
 
 
 @click.command()
-@click.argument("job_ref", metavar="JOB|LIST[@TIMESTAMP|~N]")
+@click.argument("job_ref", metavar="JOB|LIST[@TIMESTAMP|~N]|BUILD[@WHEN|~N]")
 @click.option("--json", "as_json", is_flag=True, help="Everything, as JSON.")
 @click.option("--source", is_flag=True, help="Print the source files the job was keyed on.")
 @click.option(
@@ -99,11 +131,15 @@ def is_session_ref(ctx: Context, ref: str) -> bool:
 def show(
     ctx: Context, job_ref: str, as_json: bool, source: bool, output: str | None, files: bool
 ) -> None:
-    """Show a stored job (method, params, inputs, files, value, timings, environment), or
-    an urd session."""
+    """Show a stored job (method, params, inputs, files, value, timings, environment), an
+    urd session, or a run of a build script (`build~1`, `build_daily@2024-01-05`)."""
     from gitax.jobs.describe import describe_job
+    from gitax.jobs.history import is_build_ref
     from gitax.jobs.job import Job, phase_order
 
+    if is_build_ref(ctx.project(), job_ref):
+        show_build(ctx, job_ref, as_json, output)
+        return
     if is_session_ref(ctx, job_ref):
         show_session(ctx, job_ref, as_json)
         return

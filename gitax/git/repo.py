@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,50 @@ def provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
         return {"commit": head, "dirty": is_dirty(repo, head)}
     finally:
         repo.close()
+
+
+def head_commit(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The commit checked out around `path` ({} outside git), read from .git's files
+    without dulwich: a build record needs it on every build, and a no-op build must stay
+    fast (provenance(), which also decides `dirty`, costs ~60 ms). `dirty` is None: not
+    checked."""
+    start = Path(os.path.abspath(path))
+    for folder in (start, *start.parents):
+        dotgit = folder / ".git"
+        if dotgit.is_dir():
+            gitdir = dotgit
+        elif dotgit.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = dotgit.read_text().strip()
+            if not text.startswith("gitdir:"):
+                return {}
+            gitdir = (folder / text.removeprefix("gitdir:").strip()).resolve()
+        else:
+            continue
+        return {"commit": _resolve_head(gitdir), "dirty": None}
+    return {}
+
+
+def _resolve_head(gitdir: Path) -> str | None:
+    """HEAD's commit id, following one symbolic ref (loose, then packed); None if unborn."""
+    try:
+        head = (gitdir / "HEAD").read_text().strip()
+    except OSError:
+        return None
+    if not head.startswith("ref:"):
+        return head or None
+    ref = head.removeprefix("ref:").strip()
+    common = gitdir
+    with contextlib.suppress(OSError):
+        common = (gitdir / (gitdir / "commondir").read_text().strip()).resolve()
+    for base in dict.fromkeys((gitdir, common)):
+        with contextlib.suppress(OSError):
+            return (base / ref).read_text().strip() or None
+        with contextlib.suppress(OSError):
+            for line in (base / "packed-refs").read_text().splitlines():
+                sha, _, name = line.partition(" ")
+                if name == ref:
+                    return sha
+    return None
 
 
 def is_dirty(repo: Any, head: str | None) -> bool:

@@ -5,18 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from gitax.errors import GitaxError
+from gitax.jobs.buildlog import parse_entry, parse_record
 from gitax.jobs.manifest import parse_manifest, parse_tree
 from gitax.jobs.project import Project
 from gitax.jobs.urdlog import UrdError, parse_line
 from gitax.store.fsck import FsckReport, fsck
+from gitax.store.layout import BadId
 from gitax.store.reflog import read_lines
 
 
 def references(data: bytes, obj_type: str) -> list[str]:
-    """The object ids a tree or manifest refers to; ValueError if it is malformed."""
+    """The object ids a tree, manifest or build record refers to; ValueError if it is
+    malformed."""
     try:
         if obj_type == "tree":
             return [e.id for e in parse_tree(data).values()]
+        if obj_type == "build":
+            return parse_record(data).object_ids()
         m = parse_manifest(data)
         return m.object_ids()
     except GitaxError as e:
@@ -24,15 +29,17 @@ def references(data: bytes, obj_type: str) -> list[str]:
 
 
 def bad_lines(path: Path) -> list[tuple[int, str]]:
-    """(line number, problem) for every malformed complete line of an urd log. A torn
-    last line is what a crash during an append leaves by design: readers ignore it and the
-    next append cuts it off, so it is not damage."""
+    """(line number, problem) for every malformed complete line of an urd or build log. A
+    torn last line is what a crash during an append leaves by design: readers ignore it
+    and the next append cuts it off, so it is not damage."""
+    build_log = path.suffix == ".log"
     problems = []
     for lineno, line in read_lines(path):
         try:
-            parse_line(line)
-        except (ValueError, KeyError, TypeError, UrdError) as e:
-            problems.append((lineno, f"malformed urd entry: {e}"))
+            parse_entry(line) if build_log else parse_line(line)
+        except (ValueError, KeyError, TypeError, UrdError, BadId) as e:
+            what = "build log entry" if build_log else "urd entry"
+            problems.append((lineno, f"malformed {what}: {e}"))
     return problems
 
 

@@ -6,6 +6,7 @@ import difflib
 import reprlib
 from typing import Any
 
+from gitax.jobs.buildlog import BuildRecord, LogEntry
 from gitax.jobs.job import Job
 from gitax.jobs.manifest import parse_tree
 from gitax.jobs.urdlog import Session
@@ -72,24 +73,50 @@ def diff_jobs(a: Job, b: Job) -> dict[str, Any]:
 
 def diff_sessions(a: Session, b: Session) -> dict[str, Any]:
     """Which jobs of two sessions differ, matched by their names in build order."""
+    jobs, same = _diff_calls(
+        [(j.name, j.id, ()) for j in a.joblist], [(j.name, j.id, ()) for j in b.joblist]
+    )
+    return {"a": a.ref, "b": b.ref, "jobs": jobs, "unchanged": same}
 
-    def by_name(s: Session) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for j in s.joblist:
-            out.setdefault(j.name, []).append(j.id)
+
+def diff_builds(a: LogEntry, ra: BuildRecord, b: LogEntry, rb: BuildRecord) -> dict[str, Any]:
+    """Which jobs two runs of build scripts used differ, and why each new one ran."""
+    jobs, same = _diff_calls(
+        [(c.name, c.id, c.why) for c in ra.calls], [(c.name, c.id, c.why) for c in rb.calls]
+    )
+    sources = {
+        path: "added"
+        if path not in ra.sources
+        else "removed"
+        if path not in rb.sources
+        else "changed"
+        for path in sorted(set(ra.sources) | set(rb.sources))
+        if ra.sources.get(path) != rb.sources.get(path)
+    }
+    return {"a": a.ref, "b": b.ref, "jobs": jobs, "unchanged": same, "sources": sources}
+
+
+def _diff_calls(
+    a: list[tuple[str, str, tuple[str, ...]]], b: list[tuple[str, str, tuple[str, ...]]]
+) -> tuple[list[dict[str, Any]], int]:
+    """(the calls that differ, matched by name in build order; how many are the same)."""
+
+    def by_name(items: list[tuple[str, str, tuple[str, ...]]]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for name, jid, why in items:
+            out.setdefault(name, []).append((jid, why))
         return out
 
     na, nb = by_name(a), by_name(b)
-    order = [j.name for j in a.joblist] + [j.name for j in b.joblist]
-    names = list(dict.fromkeys(order))
+    names = list(dict.fromkeys([n for n, _, _ in a] + [n for n, _, _ in b]))
     jobs = []
     for name in names:
         ia, ib = na.get(name, []), nb.get(name, [])
         for k in range(max(len(ia), len(ib))):
-            ja = ia[k] if k < len(ia) else None
-            jb = ib[k] if k < len(ib) else None
+            ja = ia[k][0] if k < len(ia) else None
+            jb, why = ib[k] if k < len(ib) else (None, ())
             if ja != jb:
                 status = "added" if ja is None else "removed" if jb is None else "changed"
-                jobs.append({"name": name, "status": status, "a": ja, "b": jb})
-    same = len(a.joblist) - sum(1 for j in jobs if j["a"] is not None)
-    return {"a": a.ref, "b": b.ref, "jobs": jobs, "unchanged": same}
+                jobs.append({"name": name, "status": status, "a": ja, "b": jb, "why": list(why)})
+    same = len(a) - sum(1 for j in jobs if j["a"] is not None)
+    return jobs, same

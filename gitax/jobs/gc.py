@@ -1,10 +1,11 @@
 """gc: remove what nothing reaches, and (with workdirs) evict materialised jobs.
 
 Roots: every job named by any line of any urd log (truncated ones too, like git's
-reflog), the results of gitax.lock in the work tree, and every job stored within the
-grace period. Everything upstream of a root is kept. An object is removed only when no
-kept job reaches it and it is older than the grace period. gc holds the store lock
-exclusively, so no build or pull runs meanwhile.
+reflog), the jobs of each build script's latest run and latest successful run (and every
+build record, which is small), the results of gitax.lock in the work tree, and every job
+stored within the grace period. Everything upstream of a root is kept. An object is
+removed only when no kept job reaches it and it is older than the grace period. gc holds
+the store lock exclusively, so no build or pull runs meanwhile.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gitax.failpoints import failpoint
+from gitax.jobs.buildlog import BuildLogs, record_objects
+from gitax.jobs.job import load_manifest
+from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import manifest_objects
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import read_lock
 from gitax.jobs.urdlog import log_sessions, session_keys
+from gitax.store.store import Store
 from gitax.store.storelock import exclusive
 
 GRACE_DAYS = 14.0
@@ -30,12 +35,16 @@ class GcReport:
     """What gc removed (or, dry, would remove)."""
 
     jobs: list[str] = field(default_factory=list)  # keys
+    job_ids: list[str] = field(default_factory=list)  # the same jobs, by id
     objects: int = 0
     bytes: int = 0
-    workdirs: int = 0
+    workdirs: int = 0  # folders of removed jobs, and with --workdirs every evicted one
     workdir_bytes: int = 0
+    failed: int = 0  # kept failed runs (failed/<id>) older than the grace period
+    failed_bytes: int = 0
     kept_jobs: int = 0
     kept_objects: int = 0
+    kept_workdirs: int = 0  # with --workdirs: the folders results/ links into
 
 
 def _size(path: Path) -> int:
@@ -51,6 +60,9 @@ def _roots(project: Project, cutoff: float) -> tuple[set[str], set[str]]:
     logs = sorted(urd.rglob("*.urd")) if urd.is_dir() else []
     keys, blobs = session_keys(s for log in logs for s in log_sessions(log.read_bytes(), str(log)))
     keys |= {r.key for r in read_lock(project.root).values()}
+    records, build_keys = record_objects(store.objects, BuildLogs(store.builds))
+    keys |= build_keys
+    blobs |= records
     for key in store.index.keys():
         path = store.index.path(key)
         if path.stat().st_mtime >= cutoff:
@@ -81,13 +93,24 @@ def gc(
             objects_kept |= needed
             todo += [k for k in upstream if k not in kept]
         report.kept_jobs = len(kept)
+        kept_ids = {job_id(_method(project, k), k) for k in kept}
+        gone: set[str] = set()  # the work folders of removed jobs
         for key in sorted(set(store.index.keys()) - kept):
+            jid = job_id(_method(project, key), key)
             report.jobs.append(key)
+            report.job_ids.append(jid)
+            wd = store.path("work", jid)
+            if wd.is_dir() and jid not in kept_ids:
+                gone.add(jid)
+                report.workdirs += 1
+                report.workdir_bytes += _size(wd)
             if not dry_run:  # the index entry goes first: the job is gone before its parts
                 os.unlink(store.index.path(key))
                 origin = store.origins.path(key)
                 if origin.exists():
                     os.unlink(origin)
+                if wd.is_dir() and jid not in kept_ids:
+                    _evict(store, wd)
         doomed = []
         for oid in store.objects.ids():
             path = store.objects.path(oid)
@@ -107,14 +130,25 @@ def gc(
                 os.unlink(path)
                 failpoint("gc.objects")
         if workdirs and store.work.is_dir():
+            linked = {r.job for r in read_lock(project.root).values()}
             for wd in sorted(store.work.iterdir()):
+                if wd.name in linked:  # results/ links into it: it must stay readable
+                    report.kept_workdirs += 1
+                    continue
+                if wd.name in gone:
+                    continue  # a removed job's, counted above
                 report.workdirs += 1
                 report.workdir_bytes += _size(wd)
-                if not dry_run:  # out of the way in one rename, then deleted
-                    away = store.tmp / f"evict-{wd.name}-{os.getpid()}"
-                    store.tmp.mkdir(parents=True, exist_ok=True)
-                    os.rename(wd, away)
-                    _rmtree(away)
+                if not dry_run:
+                    _evict(store, wd)
+        if store.failed.is_dir():
+            for run in sorted(store.failed.iterdir()):
+                if run.lstat().st_mtime >= cutoff:
+                    continue
+                report.failed += 1
+                report.failed_bytes += _size(run)
+                if not dry_run:
+                    _evict(store, run)
         if not dry_run and store.tmp.is_dir():
             # No build holds the store: what is left in tmp/ belonged to killed ones.
             for leftover in store.tmp.iterdir():
@@ -122,7 +156,20 @@ def gc(
     return report
 
 
-REMOVAL_ORDER = {"manifest": 0, "tree": 1, "blob": 2}
+def _method(project: Project, key: str) -> str:
+    return load_manifest(project, key).method
+
+
+def _evict(store: Store, folder: Path) -> None:
+    """Remove a folder: out of the way in one rename (so nothing sees half of it), then
+    deleted."""
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    away = store.tmp / f"evict-{folder.name}-{os.getpid()}"
+    os.rename(folder, away)
+    _rmtree(away)
+
+
+REMOVAL_ORDER = {"build": 0, "manifest": 0, "tree": 1, "blob": 2}
 
 
 def _rmtree(path: Path) -> None:

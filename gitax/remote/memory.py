@@ -6,7 +6,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store import layout
 
@@ -18,7 +17,8 @@ class MemoryTransport(Transport):
         self.url = "memory://"
         self.objects: dict[str, bytes] = {}
         self.index: dict[str, str] = {}
-        self.urd: dict[str, bytes] = {}
+        self.logs: dict[str, dict[str, bytes]] = {"urd": {}, "builds": {}}
+        self.urd = self.logs["urd"]
         self._lock = threading.Lock()
 
     def list_objects(self) -> set[str]:
@@ -43,13 +43,13 @@ class MemoryTransport(Transport):
     def put_index(self, key: str, manifest_id: str) -> None:
         self.index[layout.check("index", key)] = manifest_id
 
-    def list_urd(self) -> list[str]:
-        return sorted(self.urd)
+    def list_logs(self, kind: str) -> list[str]:
+        return sorted(self.logs[kind])
 
-    def read_urd(self, name: str) -> bytes:
-        return self.urd.get(check_list_name(name), b"")
+    def read_log(self, kind: str, name: str) -> bytes:
+        return self.logs[kind].get(layout.check(kind, name), b"")
 
-    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
-        check_list_name(name)
+    def update_log(self, kind: str, name: str, change: Callable[[bytes], bytes]) -> None:
+        layout.check(kind, name)
         with self._lock:
-            self.urd[name] = change(self.urd.get(name, b""))
+            self.logs[kind][name] = change(self.logs[kind].get(name, b""))

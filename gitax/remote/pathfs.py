@@ -9,7 +9,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store import layout
 from gitax.store.fsutil import fsync_dir
@@ -72,17 +71,14 @@ class PathTransport(Transport):
     def put_index(self, key: str, manifest_id: str) -> None:
         self.index.put(key, manifest_id)
 
-    def _urd_path(self, name: str) -> Path:
-        return self.store.path("urd", check_list_name(name))
+    def list_logs(self, kind: str) -> list[str]:
+        return layout.list_folder(self.store.root, kind)
 
-    def list_urd(self) -> list[str]:
-        return layout.list_folder(self.store.root, "urd")
-
-    def read_urd(self, name: str) -> bytes:
+    def read_log(self, kind: str, name: str) -> bytes:
         try:
-            return self._urd_path(name).read_bytes()
+            return self.store.path(kind, name).read_bytes()
         except FileNotFoundError:
             return b""
 
-    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
-        rewrite(self._urd_path(name), change)
+    def update_log(self, kind: str, name: str, change: Callable[[bytes], bytes]) -> None:
+        rewrite(self.store.path(kind, name), change)

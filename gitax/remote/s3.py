@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store import layout
 from gitax.store.index import format_entry, parse_entry
@@ -130,16 +129,16 @@ class S3Transport(Transport):
             Body=format_entry(manifest_id),
         )
 
-    def list_urd(self) -> list[str]:
-        names = (layout.parse_relpath("urd", n) for n in self._list(layout.folder("urd")))
+    def list_logs(self, kind: str) -> list[str]:
+        names = (layout.parse_relpath(kind, n) for n in self._list(layout.folder(kind)))
         return sorted(n for n in names if n is not None)
 
-    def read_urd(self, name: str) -> bytes:
-        found = self._get(self._k(layout.relpath("urd", check_list_name(name))))
+    def read_log(self, kind: str, name: str) -> bytes:
+        found = self._get(self._k(layout.relpath(kind, name)))
         return found[0] if found else b""
 
-    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
-        key = self._k(layout.relpath("urd", check_list_name(name)))
+    def update_log(self, kind: str, name: str, change: Callable[[bytes], bytes]) -> None:
+        key = self._k(layout.relpath(kind, name))
         for attempt in range(CAS_TRIES):
             found = self._get(key)
             old, etag = found if found else (b"", None)

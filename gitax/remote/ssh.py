@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from gitax.jobs.urdlog import check_list_name
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store import layout
 from gitax.store.index import format_entry, parse_entry
@@ -172,19 +171,18 @@ class SshTransport(Transport):
         self._mkdirs(posixpath.dirname(target))
         self._write_atomic(target, format_entry(manifest_id))
 
-    def _urd(self, name: str) -> str:
-        return layout.posix_join(self.root, "urd", check_list_name(name))
-
-    def list_urd(self) -> list[str]:
+    def list_logs(self, kind: str) -> list[str]:
         names: list[str] = []
 
         def walk(rel: str) -> None:
-            for entry in self.sftp.listdir_attr(self._p(layout.folder("urd"), rel)):
+            for entry in self.sftp.listdir_attr(self._p(layout.folder(kind), rel)):
                 path = posixpath.join(rel, entry.filename) if rel else entry.filename
                 if stat.S_ISDIR(entry.st_mode or 0):
                     walk(path)
-                elif layout.parse_relpath("urd", path) is not None:
-                    names.append(path[: -len(".urd")])
+                else:
+                    name = layout.parse_relpath(kind, path)
+                    if name is not None:
+                        names.append(name)
 
         try:
             walk("")
@@ -192,16 +190,16 @@ class SshTransport(Transport):
             return []
         return sorted(names)
 
-    def read_urd(self, name: str) -> bytes:
+    def read_log(self, kind: str, name: str) -> bytes:
         try:
-            with self.sftp.open(self._urd(name), "rb") as fh:
+            with self.sftp.open(layout.posix_join(self.root, kind, name), "rb") as fh:
                 data: bytes = fh.read()
                 return data
         except FileNotFoundError:
             return b""
 
-    def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
-        path = self._urd(name)
+    def update_log(self, kind: str, name: str, change: Callable[[bytes], bytes]) -> None:
+        path = layout.posix_join(self.root, kind, name)
         self._mkdirs(posixpath.dirname(path))
         lock = path + ".lock"
         deadline = time.monotonic() + 2 * LOCK_STALE
@@ -222,7 +220,7 @@ class SshTransport(Transport):
                     raise RemoteError(f"{self.url}: {lock} stays locked; try again later") from None
                 time.sleep(0.05)
         try:
-            new = change(self.read_urd(name))
+            new = change(self.read_log(kind, name))
             self._write_atomic(path, new)
         finally:
             self.sftp.remove(lock)

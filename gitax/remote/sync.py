@@ -24,7 +24,7 @@ class Selection:
 
     @property
     def everything(self) -> bool:
-        """Nothing named: every urd list and every result."""
+        """Nothing named: every urd list, every build record and every result."""
         return self.lists is None and not self.jobs and not self.results
 
 
@@ -55,7 +55,7 @@ def push_project(
     if sel.everything:
         lists = local.names()
     with opened(remote) as transport:
-        return push(project.store, transport, keys, lists, progress)
+        return push(project.store, transport, keys, lists, progress, builds=sel.everything)
 
 
 def pull_project(
@@ -71,7 +71,9 @@ def pull_project(
         if sel.everything:
             lists = None
         with shared(project.store.root):  # gc waits until the pulled jobs are indexed
-            return pull(project.store, transport, keys, lists, progress, remote.name)
+            return pull(
+                project.store, transport, keys, lists, progress, remote.name, sel.everything
+            )
 
 
 def fetch_job(project: Project, key: str) -> bool:

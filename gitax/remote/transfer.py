@@ -11,6 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitax.jobs.buildlog import (
+    BuildLogError,
+    BuildLogs,
+    latest_records,
+    log_entries,
+    merge_build_logs,
+    parse_record,
+    record_objects,
+)
 from gitax.jobs.manifest import ManifestError, manifest_objects, parse_manifest
 from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
 from gitax.remote.merge import MergeResult, merge_logs
@@ -31,6 +40,7 @@ class TransferReport:
     bytes: int = 0
     jobs: int = 0
     lists: dict[str, int] = field(default_factory=dict)  # list -> lines added
+    builds: dict[str, int] = field(default_factory=dict)  # build script -> runs added
     conflicts: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # job keys the source lacks
 
@@ -79,6 +89,25 @@ def _merge(
     report.conflicts += results[-1].conflicts
 
 
+def _merge_builds(
+    update: Callable[[str, str, Callable[[bytes], bytes]], None],
+    name: str,
+    incoming: bytes,
+    report: TransferReport,
+    where: str,
+) -> None:
+    """Merge a build log (a union of runs) through `update` (which holds its lock)."""
+    added: list[int] = []
+
+    def change(old: bytes) -> bytes:
+        data, n = merge_build_logs(old, incoming, f"{where}: build log {name}")
+        added.append(n)
+        return data
+
+    update("builds", name, change)
+    report.builds[name] = added[-1]
+
+
 def _parallel(
     items: list[str], work: Callable[[str], int], what: str, progress: Progress | None
 ) -> int:
@@ -99,12 +128,21 @@ def push(
     keys: set[str],
     lists: list[str],
     progress: Progress | None = None,
+    builds: bool = False,
 ) -> TransferReport:
-    """Send the jobs `keys` (and everything upstream) and the urd lists `lists`."""
+    """Send the jobs `keys` (and everything upstream) and the urd lists `lists`; with
+    `builds`, every build record and the jobs of each script's latest runs."""
     report = TransferReport()
     urd = UrdLists(store.urd)
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
     more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
+    build_logs: dict[str, bytes] = {}
+    if builds:
+        local = BuildLogs(store.builds)
+        build_logs = {name: local.path(name).read_bytes() for name in local.names()}
+        record_ids, build_keys = record_objects(store.objects, local)
+        blobs |= record_ids
+        more_keys |= build_keys
     # A job the remote indexes is complete there, and so is everything upstream of it
     # (objects go first, index entries upstream-first): no need to walk it.
     remote_keys = remote.list_index()
@@ -141,6 +179,8 @@ def push(
         report.jobs += 1
     for name, data in logs.items():
         _merge(remote.update_urd, name, data, report, f"remote {remote.url}")
+    for name, data in build_logs.items():
+        _merge_builds(remote.update_log, name, data, report, f"remote {remote.url}")
     return report
 
 
@@ -151,9 +191,11 @@ def pull(
     lists: list[str] | None,
     progress: Progress | None = None,
     remote_name: str = "",
+    builds: bool = False,
 ) -> TransferReport:
     """Fetch the jobs `keys`, those of the urd lists `lists` (None: all the remote has),
-    and merge those lists into the local ones."""
+    and merge those lists into the local ones; with `builds`, every build record and the
+    jobs of each script's latest runs too."""
     report = TransferReport()
     label = f"remote {remote_name or remote.url}"
     names = remote.list_urd() if lists is None else lists
@@ -161,7 +203,17 @@ def pull(
     more_keys, blobs = session_keys(
         s for name, data in logs.items() for s in log_sessions(data, f"{label}: urd list {name}")
     )
+    build_logs: dict[str, bytes] = {}
+    if builds:
+        build_logs = {n: remote.read_log("builds", n) for n in remote.list_logs("builds")}
     listed: set[str] | None = None
+    on_remote: set[str] | None = None
+
+    def remote_ids() -> set[str]:
+        nonlocal on_remote
+        if on_remote is None:
+            on_remote = remote.list_objects()
+        return on_remote
 
     def have_it(oid: str) -> bool:
         nonlocal listed
@@ -189,6 +241,22 @@ def pull(
     jobs: dict[str, str] = {}
     upstream_of: dict[str, set[str]] = {}
     lacking: set[str] = {b for b in blobs if not store.objects.has(b)}
+    for name, data in build_logs.items():
+        entries = log_entries(data, f"{label}: build log {name}")
+        latest = latest_records(entries)
+        for entry in entries:
+            if entry.record not in remote_ids():
+                continue  # its object never reached the remote: the line alone travels
+            if not have_it(entry.record):
+                report.bytes += fetch(entry.record)
+                report.objects += 1
+            try:
+                record = parse_record(store.objects.get_bytes(entry.record, "build"))
+            except BuildLogError as e:
+                raise RemoteError(f"{label}: build record {entry.record}: {e}") from None
+            lacking |= {o for o in record.object_ids() if not have_it(o)}
+            if entry.record in latest:
+                todo |= record.keys()
     while todo:
         key = todo.pop()
         if key in jobs:
@@ -227,4 +295,8 @@ def pull(
     urd = UrdLists(store.urd)
     for name, data in logs.items():
         _merge(lambda n, change: rewrite(urd.path(n), change), name, data, report, label)
+    for name, data in build_logs.items():
+        _merge_builds(
+            lambda kind, n, change: rewrite(store.path(kind, n), change), name, data, report, label
+        )
     return report

@@ -1,7 +1,8 @@
 """One small interface for every remote: a path, ssh, or S3-compatible object storage.
 
 A remote holds the same things as a store, in the same layout: `objects/ab/cdef…` (stored
-form, byte for byte), `index/ab/cdef…` (job key -> manifest id), `urd/<list>.urd`.
+form, byte for byte), `index/ab/cdef…` (job key -> manifest id), `urd/<list>.urd`,
+`builds/<script>.log`: every path from gitax.store.layout.
 Objects and index entries are written under a temp name and renamed (or, on S3, put
 whole), so a reader never sees half of one.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from gitax.config import RemoteConfig
 from gitax.errors import GitaxError
+from gitax.jobs.urdlog import check_list_name
 
 
 class RemoteError(GitaxError):
@@ -51,16 +53,28 @@ class Transport(abc.ABC):
         """Record a job key, atomically (after its objects)."""
 
     @abc.abstractmethod
+    def list_logs(self, kind: str) -> list[str]:
+        """The names of the logs of a kind ('urd' lists, 'builds' logs) on the remote."""
+
+    @abc.abstractmethod
+    def read_log(self, kind: str, name: str) -> bytes:
+        """A log (b'' if none); the name is checked by the layout."""
+
+    @abc.abstractmethod
+    def update_log(self, kind: str, name: str, change: Callable[[bytes], bytes]) -> None:
+        """Replace a log with change(log), with no other writer in between."""
+
     def list_urd(self) -> list[str]:
         """The names of the urd lists on the remote."""
+        return self.list_logs("urd")
 
-    @abc.abstractmethod
     def read_urd(self, name: str) -> bytes:
         """An urd list's log (b'' if none)."""
+        return self.read_log("urd", check_list_name(name))
 
-    @abc.abstractmethod
     def update_urd(self, name: str, change: Callable[[bytes], bytes]) -> None:
         """Replace an urd log with change(log), with no other writer in between."""
+        self.update_log("urd", check_list_name(name), change)
 
     def close(self) -> None:
         """Release connections (a path or memory remote holds none)."""

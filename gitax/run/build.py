@@ -14,6 +14,7 @@ from typing import IO, Any
 from gitax.errors import GitaxError
 from gitax.jobs.job import Job
 from gitax.jobs.project import Project, set_current
+from gitax.run.record import Run, captured_output, record_run
 from gitax.run.urd import BuildError, DryRunStop, Reporter, Urd
 from gitax.store.storelock import shared
 
@@ -68,12 +69,34 @@ def run_build(
     provenance: Callable[[], dict[str, Any]] | None = None,
     dry_run: bool = False,
     fetch: Callable[[str], bool] | None = None,
+    head: Callable[[], dict[str, Any]] | None = None,
+    args: tuple[str, ...] = (),
 ) -> BuildResult:
-    """Run a build script's main(urd); every job it asks for is reused or built. With
-    dry_run, nothing runs or is written: it lists what would be built, and why."""
+    """Run a build script's main(urd); every job it asks for is reused or built, and the
+    run is stored as a build record (`head()` gives its git state when no job asked for
+    the full one). With dry_run, nothing runs or is written: it lists what would be
+    built, and why."""
     script = find_script(project, name)
     with shared(project.store.root):  # gc waits until this build is over
-        return _run(project, script, reporter, live, provenance, dry_run, fetch)
+        if dry_run:
+            return _run(project, script, reporter, live, provenance, dry_run, fetch)
+        run = Run(script, args)
+        t0 = time.perf_counter()
+        error = ""
+        urd_box: list[Urd] = []
+        with captured_output() as output:
+            try:
+                return _run(project, script, reporter, live, provenance, False, fetch, urd_box)
+            except BaseException as e:
+                error = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+                raise
+            finally:
+                if urd_box:  # the script was read: a failed run is recorded too
+                    urd = urd_box[0]
+                    git = urd.known_git() or (head() if head else {})
+                    wall = time.perf_counter() - t0
+                    source = urd.script_source or b""
+                    record_run(project, run, source, urd.calls, output, git, wall, error)
 
 
 def _run(
@@ -84,6 +107,7 @@ def _run(
     provenance: Callable[[], dict[str, Any]] | None,
     dry_run: bool,
     fetch: Callable[[str], bool] | None,
+    urd_box: list[Urd] | None = None,
 ) -> BuildResult:
     t0 = time.perf_counter()
     source = script.read_bytes()
@@ -100,6 +124,8 @@ def _run(
     stopped = ""
     urd.script = script.relative_to(project.root).as_posix()
     urd.script_source = source
+    if urd_box is not None:
+        urd_box.append(urd)  # for the build record, whatever happens next
     set_current(project)
     sys.path.insert(0, str(script.parent))
     try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol, overload
 
 from gitax.errors import GitaxError
+from gitax.jobs.buildlog import Call
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
 from gitax.jobs.manifest import Manifest
@@ -201,6 +202,8 @@ class Urd:
         self.script_source: bytes | None = None  # stored only when a session is recorded
         self.built: list[Job] = []
         self.reused: list[Job] = []
+        self.calls: list[Call] = []  # every urd.build of the run, for its build record
+        self._reasons: list[str] = []  # why the job just run ran
         # The newest job built of each method: what `why` compares the next one with, and
         # what close() notes in the store for the next build.
         self._latest: dict[str, Manifest] = {}
@@ -242,6 +245,8 @@ class Urd:
         if self.dry_run and built:
             self._all.append(name or method, job)
             return job
+        why_ran = tuple(self._reasons) if built else ()
+        self.calls.append(Call(name or method, method, job.key, built, why_ran))
         self._all.append(name or method, job)
         if self._open is not None:
             self._open.joblist.append(name or method, job)
@@ -366,9 +371,8 @@ class Urd:
                 self.reused.append(job)
                 self.reporter.job_finished(job, False, time.perf_counter() - t0)
                 return job, manifest_id
-            self.reporter.job_started(
-                spec.id, why(self.project, spec, self._latest.get(spec.method.name))
-            )
+            self._reasons = why(self.project, spec, self._latest.get(spec.method.name))
+            self.reporter.job_started(spec.id, self._reasons)
 
             def tick() -> None:
                 self.reporter.job_running(spec.id, time.perf_counter() - t0)
@@ -382,6 +386,10 @@ class Urd:
         self.built.append(job)
         self.reporter.job_finished(job, True, time.perf_counter() - t0)
         return job, None
+
+    def known_git(self) -> dict[str, Any] | None:
+        """The git state if a job has asked for it already (it costs ~60 ms), else None."""
+        return self._git
 
     def git_state(self) -> dict[str, Any]:
         """Git state for manifests, asked once, before the first job forks (so that job

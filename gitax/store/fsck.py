@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitax.store import layout
 from gitax.store.hashing import is_object_id
 from gitax.store.index import parse_entry
 from gitax.store.objects import ObjectError
@@ -49,13 +50,13 @@ def fsck(
             data = b""
             obj_type = objects.type_of(oid)
             chunks = objects.read_chunks(oid)
-            if obj_type in ("tree", "manifest"):
+            if obj_type in REFERRERS:
                 data = b"".join(chunks)
             else:
                 for _ in chunks:
                     pass
             present.add(oid)
-            if obj_type in ("tree", "manifest"):
+            if obj_type in REFERRERS:
                 try:
                     refs[oid] = references(data, obj_type)
                 except ValueError as e:
@@ -80,10 +81,13 @@ def fsck(
             for name in os.listdir(stray / shard):
                 if not is_object_id(shard + name):
                     report.problems.append(Problem(str(stray / shard / name), "not an object"))
-    urd = store.urd
-    if urd.is_dir():
-        for log in sorted(urd.rglob("*.urd")):
+    for kind in ("urd", "builds"):
+        for name in layout.list_folder(store.root, kind):
+            log = store.path(kind, name)
             report.logs += 1
             for lineno, what in check_log(log):
                 report.problems.append(Problem(f"{log}:{lineno}", what))
     return report
+
+
+REFERRERS = ("tree", "manifest", "build")  # objects that name other objects

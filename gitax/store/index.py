@@ -82,13 +82,16 @@ class DiskJobIndex(JobIndex):
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._root = os.fspath(root)
 
     def path(self, key: str) -> Path:
         """The entry file of a key (checked: a bad key is BadId, never a path)."""
         return layout.under(self.root, "index", key)
 
     def get(self, key: str) -> str | None:
-        path = self.path(key)  # checks the key before it forms a path
+        # A plain string path, checked by the layout: the lookup of every urd.build, where
+        # a Path would parse (and intern) its parts each time.
+        path = os.path.join(self._root, layout.below("index", key))
         try:
             with open(path, "rb") as fh:
                 data = fh.read(200)

@@ -15,7 +15,7 @@ from gitax.errors import GitaxError
 from gitax.store.hashing import object_hasher
 
 OBJECT_FORMAT = 1
-OBJECT_TYPES = ("blob", "tree", "manifest")
+OBJECT_TYPES = ("blob", "tree", "manifest", "build")
 CHUNK = 1 << 20
 ZSTD_LEVEL = 3  # small objects: manifests, trees, source files
 ZSTD_LEVEL_STREAM = 1  # large outputs: zstd's fastest level, on zstd's own worker threads

@@ -45,6 +45,7 @@ class Store:
         self.failed = self.root / layout.folder("failed")
         self.origins = Origins(self.root / layout.folder("origin"))
         self.urd = self.root / layout.folder("urd")
+        self.builds = self.root / layout.folder("builds")
 
     def path(self, kind: str, ident: str) -> Path:
         """Where a record of `kind` lives in this store (its id checked: see layout)."""
