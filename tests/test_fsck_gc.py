@@ -166,3 +166,74 @@ def test_gc_never_runs_beside_a_build(proj: ProjectDir, tmp_path: Path) -> None:
         build.kill()
         build.wait()
     gitax("gc", "--grace", "0", cwd=proj.root)  # the lock died with the build
+
+
+def _du(path: Path) -> int:
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def test_gc_frees_the_work_folders_of_the_jobs_it_removes(proj: ProjectDir) -> None:
+    proj.method(
+        "big",
+        "options = dict(n=0)\ndef synthesis(job):\n"
+        "    job.save(b'x' * 500_000 + bytes([options.n]), 'blob')\n",
+    )
+    proj.build_script("def main(urd):\n    urd.build('big', n=1)\n    urd.build('big', n=2)\n")
+    gitax("build", cwd=proj.root)
+    proj.build_script("def main(urd):\n    urd.build('big', n=1)\n")
+    gitax("build", cwd=proj.root)
+    age(proj.root, 30)
+    store = proj.project().store
+    before = _du(store.root)
+    dry = json.loads(gitax("gc", "--dry-run", "--json", cwd=proj.root).stdout)
+    assert dry["dry_run"] and len(dry["job_ids"]) == 1 and dry["job_ids"][0].startswith("big-")
+    assert _du(store.root) == before  # a dry run removes nothing
+    text = gitax("gc", "--dry-run", cwd=proj.root).stdout
+    assert f"would remove {dry['job_ids'][0]}" in text
+    doc = json.loads(gitax("gc", "--json", cwd=proj.root).stdout)
+    assert doc["workdirs"] == 1 and doc["workdir_bytes"] >= 500_000
+    assert not (store.work / dry["job_ids"][0]).exists()
+    freed = before - _du(store.root)
+    said = doc["bytes"] + doc["workdir_bytes"]
+    assert said >= 500_000 and abs(freed - said) < 4096  # it frees what it says it frees
+
+
+def test_gc_removes_old_failed_runs(proj: ProjectDir) -> None:
+    proj.method("bad", "def synthesis():\n    raise ValueError('no')\n")
+    proj.build_script("def main(urd):\n    urd.build('bad')\n")
+    assert gitax("build", cwd=proj.root, check=False).returncode == 1
+    failed = proj.project().store.failed
+    assert len(list(failed.iterdir())) == 1
+    assert json.loads(gitax("gc", "--json", cwd=proj.root).stdout)["failed"] == 0  # young
+    doc = json.loads(gitax("gc", "--grace", "0", "--json", cwd=proj.root).stdout)
+    assert doc["failed"] == 1 and list(failed.iterdir()) == []
+
+
+def test_gc_workdirs_keeps_results_readable(proj: ProjectDir) -> None:
+    proj.method("r", "def synthesis(job):\n    open('out.txt', 'w').write('r')\n")
+    proj.method("s", "def synthesis(job):\n    return 2\n")
+    proj.build_script(
+        "def main(urd):\n    urd.build('r').link_result('out.txt')\n    urd.build('s')\n"
+    )
+    gitax("build", cwd=proj.root)
+    out = gitax("gc", "--workdirs", cwd=proj.root).stdout
+    assert "1 workdirs" in out and "kept" in out and "1 workdirs that results/ links into" in out
+    assert (proj.root / "results" / "out.txt").read_text() == "r"
+
+
+def test_a_later_push_cleans_what_a_killed_push_left_on_the_remote(
+    proj: ProjectDir, tmp_path: Path
+) -> None:
+    proj.method("a", "def synthesis():\n    return 1\n")
+    proj.build_script("def main(urd):\n    urd.build('a')\n")
+    gitax("build", cwd=proj.root)
+    remote = tmp_path / "remote"
+    gitax("remote", "add", "team", str(remote), "--default", cwd=proj.root)
+    gitax("push", cwd=proj.root)
+    stale, fresh = remote / "tmp" / "recv-killed", remote / "tmp" / "recv-running"
+    stale.write_bytes(b"x" * 1000)
+    fresh.write_bytes(b"y")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    gitax("push", cwd=proj.root)
+    assert not stale.exists() and fresh.exists()

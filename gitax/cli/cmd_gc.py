@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import click
 
 from gitax.cli.main import Context
 
 
 @click.command()
-@click.option("--dry-run", is_flag=True, help="Say what would go, and how many bytes.")
+@click.option("--dry-run", is_flag=True, help="List what would go, and how many bytes.")
 @click.option("--workdirs", is_flag=True, help="Also evict materialised job folders.")
 @click.option(
     "--grace",
     type=click.FloatRange(min=0),
     default=14.0,
     show_default=True,
-    help="Days: younger jobs and objects are always kept.",
+    help="Days: younger jobs, objects and failed runs are always kept.",
 )
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.pass_obj
-def gc(ctx: Context, dry_run: bool, workdirs: bool, grace: float) -> None:
-    """Remove jobs and objects reachable from no urd list, gitax.lock or recent job."""
+def gc(ctx: Context, dry_run: bool, workdirs: bool, grace: float, as_json: bool) -> None:
+    """Remove jobs and objects that no urd list, build, gitax.lock or recent job reaches,
+    the work folders of removed jobs, and old failed runs."""
     from gitax.jobs.gc import gc as collect
 
     r = collect(ctx.project(), grace, workdirs, dry_run)
+    if as_json:
+        click.echo(json.dumps({"dry_run": dry_run, **asdict(r)}, indent=2))
+        return
     verb = "would remove" if dry_run else "removed"
+    if dry_run:
+        for jid in r.job_ids:
+            click.echo(f"would remove {jid}")
+    mib = 2**20
     click.echo(
-        f"{verb} {len(r.jobs)} jobs, {r.objects} objects ({r.bytes / 2**20:.1f} MiB)"
-        + (f", {r.workdirs} workdirs ({r.workdir_bytes / 2**20:.1f} MiB)" if workdirs else "")
+        f"{verb} {len(r.jobs)} jobs, {r.objects} objects ({r.bytes / mib:.1f} MiB), "
+        f"{r.workdirs} workdirs ({r.workdir_bytes / mib:.1f} MiB), "
+        f"{r.failed} failed runs ({r.failed_bytes / mib:.1f} MiB)"
         + f"; kept {r.kept_jobs} jobs, {r.kept_objects} objects"
+        + (f", {r.kept_workdirs} workdirs that results/ links into" if workdirs else "")
     )

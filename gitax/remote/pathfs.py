@@ -3,9 +3,11 @@ store (and can be used as one)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,6 +60,20 @@ class PathTransport(Transport):
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+    def clean_tmp(self, older_than: float) -> int:
+        cutoff = time.time() - older_than
+        removed = 0
+        try:
+            entries = list(os.scandir(self.store.tmp))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+        return removed
 
     def list_index(self) -> set[str]:
         return set(self.index.keys())

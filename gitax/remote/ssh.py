@@ -8,6 +8,7 @@ over: its writer is gone, since a merge takes well under a second).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import secrets
@@ -151,6 +152,20 @@ class SshTransport(Transport):
         self.sftp.put(str(src), tmp)
         self.sftp.chmod(tmp, 0o444)
         self.sftp.posix_rename(tmp, target)
+
+    def clean_tmp(self, older_than: float) -> int:
+        cutoff = time.time() - older_than
+        removed = 0
+        try:
+            entries = self.sftp.listdir_attr(self._p(layout.TMP))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            if stat.S_ISREG(entry.st_mode or 0) and (entry.st_mtime or 0) < cutoff:
+                with contextlib.suppress(FileNotFoundError):
+                    self.sftp.remove(self._p(layout.TMP, entry.filename))
+                    removed += 1
+        return removed
 
     def list_index(self) -> set[str]:
         return self._list_sharded("index")

@@ -29,6 +29,7 @@ from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
 WORKERS = 8
+STALE_TMP = 3600.0  # seconds untouched: a remote temp file older than this is a killed push's
 Progress = Callable[[str, int, int, int], None]  # (what, done, total, bytes so far)
 
 
@@ -43,6 +44,7 @@ class TransferReport:
     builds: dict[str, int] = field(default_factory=dict)  # build script -> runs added
     conflicts: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # job keys the source lacks
+    cleaned: int = 0  # stale temp files removed from the remote
 
 
 def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
@@ -133,6 +135,7 @@ def push(
     """Send the jobs `keys` (and everything upstream) and the urd lists `lists`; with
     `builds`, every build record and the jobs of each script's latest runs."""
     report = TransferReport()
+    report.cleaned = remote.clean_tmp(STALE_TMP)  # what killed pushes left there
     urd = UrdLists(store.urd)
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
     more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))

@@ -76,6 +76,12 @@ class Transport(abc.ABC):
         """Replace an urd log with change(log), with no other writer in between."""
         self.update_log("urd", check_list_name(name), change)
 
+    def clean_tmp(self, older_than: float) -> int:
+        """Remove temp files a killed transfer left behind (untouched for `older_than`
+        seconds, so a transfer still running keeps its own); how many went. Remotes that
+        write whole objects (S3, memory) leave none."""
+        return 0
+
     def close(self) -> None:
         """Release connections (a path or memory remote holds none)."""
         return None
