@@ -173,26 +173,38 @@ def toml_string(text: str) -> str:
 
 
 def add_remote_text(text: str, remote: RemoteConfig) -> str:
-    """gitax.toml's text with a [remotes.NAME] table added (comments kept)."""
-    lines = [f"\n[remotes.{remote.name}]", f"url = {toml_string(remote.url)}"]
+    """gitax.toml's text with a [remotes.NAME] table added, through tomlkit so that every
+    comment and the layout of the rest stay as they were."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    remotes = doc.get("remotes")
+    if remotes is None:
+        remotes = tomlkit.table(is_super_table=True)  # written as [remotes.NAME] only
+        doc["remotes"] = remotes
+    table = tomlkit.table()
+    table["url"] = remote.url
     if remote.default:
-        lines.append("default = true")
+        table["default"] = True
     if remote.endpoint_url:
-        lines.append(f"endpoint_url = {toml_string(remote.endpoint_url)}")
-    sep = "" if not text or text.endswith("\n") else "\n"
-    return text + sep + "\n".join(lines) + "\n"
+        table["endpoint_url"] = remote.endpoint_url
+    if remote.trusted:
+        table["trusted"] = True
+    remotes[remote.name] = table
+    return tomlkit.dumps(doc)
 
 
 def remove_remote_text(text: str, name: str) -> str:
-    """gitax.toml's text without the [remotes.NAME] table."""
-    out, skipping = [], False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            skipping = stripped.replace(" ", "") == f"[remotes.{name}]"
-        if not skipping:
-            out.append(line)
-    return "".join(out).rstrip("\n") + "\n"
+    """gitax.toml's text without the [remotes.NAME] table (its header comment included)."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    remotes = doc.get("remotes")
+    if remotes is not None and name in remotes:
+        del remotes[name]
+        if not remotes:
+            del doc["remotes"]
+    return tomlkit.dumps(doc).rstrip("\n") + "\n"  # no blank lines left at the end
 
 
 def find_root(start: str | os.PathLike[str]) -> Path:

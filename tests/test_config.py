@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import gitax, write
 
 from gitax.config import find_root, load_config, parse_config
 from gitax.errors import ConfigError, ProjectNotFound
@@ -108,3 +109,28 @@ def test_adding_and_removing_remotes_keeps_the_rest_of_the_file(tmp_path: Path) 
     removed = remove_remote_text(added, "team")
     assert set(parse_config(removed, tmp_path).remotes) == {"cloud"}
     assert removed.startswith("# my settings\n[gitax]\nslices = 2  # two cores\n")
+
+
+def test_removing_a_remote_takes_its_comments_and_keeps_everyone_elses(tmp_path: Path) -> None:
+    from gitax.config import remove_remote_text
+
+    text = (
+        "# settings\n[gitax]\nslices = 2  # two cores\n\n"
+        "[remotes.team]  # the shared disk\nurl = '/srv/x'  # mounted by IT\n# keep in sync\n\n"
+        "[remotes.box]  # the build box\nurl = 'ssh://me@box/srv'\n"
+    )
+    removed = remove_remote_text(text, "team")
+    assert "team" not in removed and "shared disk" not in removed and "mounted by IT" not in removed
+    assert "[remotes.box]  # the build box" in removed and "slices = 2  # two cores" in removed
+    assert set(parse_config(removed, tmp_path).remotes) == {"box"}
+
+
+def test_remote_add_trusted_and_remove_through_the_cli(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "gitax.toml", "[gitax]  # mine\n")
+    out = gitax("remote", "add", "team", str(tmp_path / "r"), "--trusted", "--default", cwd=root)
+    assert out.stdout.strip().endswith("(default, trusted)")
+    cfg = parse_config((root / "gitax.toml").read_text(), root)
+    assert cfg.remote("team").trusted and cfg.remote().name == "team"
+    gitax("remote", "remove", "team", cwd=root)
+    assert (root / "gitax.toml").read_text() == "[gitax]  # mine\n"

@@ -21,15 +21,17 @@ def remote() -> None:
 @click.argument("url")
 @click.option("--default", "is_default", is_flag=True, help="Use it when no remote is named.")
 @click.option("--endpoint-url", help="For s3:// remotes: the S3-compatible server.")
+@click.option("--trusted", is_flag=True, help="Allow loading the pickles of jobs pulled from it.")
 @click.pass_obj
 def remote_add(
-    ctx: Context, name: str, url: str, is_default: bool, endpoint_url: str | None
+    ctx: Context, name: str, url: str, is_default: bool, endpoint_url: str | None, trusted: bool
 ) -> None:
     """Add a remote: a path, file://, ssh://user@host/path or s3://bucket/prefix."""
     from gitax.remote.config import add_remote
 
-    add_remote(ctx.project(), name, url, is_default, endpoint_url)
-    click.echo(f"added remote {name} {url}{' (default)' if is_default else ''}")
+    add_remote(ctx.project(), name, url, is_default, endpoint_url, trusted)
+    notes = [n for n, on in (("default", is_default), ("trusted", trusted)) if on]
+    click.echo(f"added remote {name} {url}" + (f" ({', '.join(notes)})" if notes else ""))
 
 
 @remote.command("remove")

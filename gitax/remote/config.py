@@ -17,14 +17,19 @@ from gitax.store.fsutil import atomic_write
 
 
 def add_remote(
-    project: Project, name: str, url: str, default: bool, endpoint_url: str | None
+    project: Project,
+    name: str,
+    url: str,
+    default: bool,
+    endpoint_url: str | None,
+    trusted: bool = False,
 ) -> RemoteConfig:
     """Add [remotes.NAME] to gitax.toml (checked by parsing the result before writing)."""
     if not REMOTE_NAME.match(name):
         raise ConfigError(f"{name!r} is not a valid remote name: use letters, digits, _ . -")
     if name in project.config.remotes:
         raise ConfigError(f"remote {name!r} exists; `gitax remote remove {name}` first")
-    remote = RemoteConfig(name, url, default, endpoint_url)
+    remote = RemoteConfig(name, url, default, endpoint_url, trusted)
     check_url(name, url)  # refuse a URL no transport understands (connecting to nothing)
     path = project.root / CONFIG_FILE
     text = add_remote_text(path.read_text(), remote)
