@@ -83,10 +83,26 @@ def test_verify_names_the_stale_result_the_changed_file_and_the_fix(repo: Path) 
             "result": "out.txt",
             "reason": "methods/a_double.py changed (in the work tree) since it was built",
             "changed": ["methods/a_double.py"],
+            "fix": "run `gitax build`",
         }
     ]
     # --staged looks at the index, where nothing changed yet
     assert gitax("verify", "--staged", cwd=repo).returncode == 0
+
+
+def test_an_edited_input_file_is_said_aloud_by_build_and_verify(repo: Path) -> None:
+    assert '"data/in.txt"' in (repo / "gitax.lock").read_text()  # its sha256 is locked
+    (repo / "data" / "in.txt").write_text("4\n")
+    out = gitax("build", cwd=repo).stdout
+    assert "note     input data/in.txt changed since double-" in out
+    assert "0 built, 2 reused" in out  # exax's rule: inputs are not in the key
+    proc = gitax("verify", cwd=repo, check=False)
+    assert proc.returncode == 1
+    assert "stale: results/out.txt: input data/in.txt changed since it was read" in proc.stdout
+    assert "depend_extra" in proc.stdout
+    (repo / "data" / "in.txt").write_text("3\n")  # put back: fresh again
+    assert gitax("verify", cwd=repo).returncode == 0
+    assert "note" not in gitax("build", cwd=repo).stdout
 
 
 def test_a_result_file_that_no_longer_matches_its_job_is_stale(repo: Path) -> None:

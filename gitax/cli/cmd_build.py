@@ -61,6 +61,13 @@ class LineReporter:
             self.write(f"running  {job_id}  {seconds:.0f} s\n")
             self.next_plain += PLAIN_EVERY
 
+    def job_note(self, job_id: str, note: str) -> None:
+        self.clear()
+        self.write(
+            f"note     {note}; inputs are not in the key, so it is reused: restore the "
+            "file, write a new one, or name it in the method's depend_extra to re-run\n"
+        )
+
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
         self.clear()
         self.write(f"{'built' if built else 'reused':8} {job.id}  {seconds:.2f} s\n")

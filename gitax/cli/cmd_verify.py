@@ -19,19 +19,19 @@ def verify(ctx: Context, names: tuple[str, ...], staged: bool, as_json: bool) ->
     from gitax.git.verify import verify as check
 
     project = ctx.project()
-    report = check(project.root, project.config.results, staged, list(names))
+    report = check(project.root, project.config.results, staged, list(names), project.config.store)
     if as_json:
         doc = {
             "checked": report.checked,
             "stale": [
-                {"result": s.result, "reason": s.reason, "changed": list(s.changed)}
+                {"result": s.result, "reason": s.reason, "changed": list(s.changed), "fix": s.fix}
                 for s in report.stale
             ],
         }
         click.echo(json.dumps(doc, indent=2))
     else:
         for s in report.stale:
-            click.echo(f"stale: results/{s.result}: {s.reason}; run `gitax build`")
+            click.echo(f"stale: results/{s.result}: {s.reason}; {s.fix}")
         n, bad = len(report.checked), len(report.stale)
         if bad:
             tail = " (git commit --no-verify skips this check)" if staged else ""

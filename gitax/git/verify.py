@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.jobs.inputs import InputHashes
 from gitax.jobs.resultlock import LOCK_FILE, LockedResult, parse_lock, read_lock
 from gitax.store.hashing import git_blob_id, object_hasher
 
@@ -25,6 +26,7 @@ class Stale:
     result: str
     reason: str
     changed: tuple[str, ...] = ()
+    fix: str = "run `gitax build`"
 
 
 @dataclass
@@ -101,9 +103,15 @@ def _staged(project_root: Path) -> tuple[dict[str, LockedResult], Callable[[str]
 
 
 def verify(
-    project_root: Path, results_dir: Path, staged: bool = False, names: list[str] | None = None
+    project_root: Path,
+    results_dir: Path,
+    staged: bool = False,
+    names: list[str] | None = None,
+    store_root: Path | None = None,
 ) -> VerifyReport:
-    """Check every result of gitax.lock (or those named) against the code."""
+    """Check every result of gitax.lock (or those named) against the code, and (in the
+    work tree) against the input files its jobs read; `store_root` holds the cache of
+    input hashes."""
     if staged:
         results, blob_of = _staged(project_root)
     else:
@@ -123,6 +131,7 @@ def verify(
             )
         chosen = sorted(set(wanted))
     report = VerifyReport()
+    hashes = InputHashes(store_root or project_root / ".gitax")
     for name in chosen:
         entry = results[name]
         report.checked.append(name)
@@ -137,4 +146,17 @@ def verify(
             report.stale.append(Stale(name, f"{what} {verb} ({where}) since it was built", changed))
         elif not staged and _object_id_of_file(results_dir / name) != entry.blob:
             report.stale.append(Stale(name, f"the file no longer matches {entry.job}'s output"))
+        elif not staged and entry.inputs:
+            edited = hashes.changed(project_root, dict(entry.inputs))
+            if edited:
+                report.stale.append(
+                    Stale(
+                        name,
+                        f"input {', '.join(edited)} changed since it was read",
+                        tuple(edited),
+                        "inputs are not in the key, so a build reuses its jobs: restore the "
+                        "file, or name it in the method's depend_extra to re-run them",
+                    )
+                )
+    hashes.save()
     return report

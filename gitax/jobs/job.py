@@ -227,7 +227,7 @@ class Job:
     def link_result(self, filename: str, name: str | None = None) -> Path:
         """Make `results/<name>` a link to one of this job's files, and record it in
         gitax.lock with the sources it and its upstream jobs were built from."""
-        from gitax.jobs.resultlock import LockedResult, record, upstream_sources
+        from gitax.jobs.resultlock import LockedResult, record, upstream_inputs, upstream_sources
 
         check_relpath(filename)
         rel = check_relpath(name or os.path.basename(filename))
@@ -240,6 +240,7 @@ class Job:
             )
         link = link_file(self, filename, self.project.config.results / rel)
         entry = tree[filename]
+        upstream = self.upstream()
         record(
             self.project.root,
             LockedResult(
@@ -249,7 +250,8 @@ class Job:
                 file=filename,
                 blob=entry.id,
                 size=entry.size,
-                sources=upstream_sources(self.upstream()),
+                sources=upstream_sources(upstream),
+                inputs=upstream_inputs(upstream),
             ),
         )
         return link

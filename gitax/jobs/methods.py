@@ -81,6 +81,13 @@ class Method:
         return cached
 
     @property
+    def reads_inputs(self) -> bool:
+        """Could the method read input files? Only `job.open_input` and
+        `job.input_filename` record them, so a method whose sources never name either
+        has none (and a reused job of it needs no manifest read to check them)."""
+        return any(b"open_input" in s.data or b"input_filename" in s.data for s in self.sources)
+
+    @property
     def summary(self) -> str:
         """The first line of the description."""
         return self.description.strip().split("\n", 1)[0] if self.description else ""

@@ -42,6 +42,7 @@ class LockedResult:
     blob: str  # the object id of the file's content
     size: int
     sources: tuple[tuple[str, str], ...]  # (project path, git blob id), of it and upstream
+    inputs: tuple[tuple[str, str], ...] = ()  # (input file, sha256) read by it and upstream
 
 
 def format_lock(results: dict[str, LockedResult]) -> str:
@@ -66,6 +67,12 @@ def format_lock(results: dict[str, LockedResult]) -> str:
             *(f"  [{toml_string(p)}, {toml_string(g)}]," for p, g in sorted(set(r.sources))),
             "]",
         ]
+        if r.inputs:  # written only when there are some: older lock files read the same
+            out += [
+                "inputs = [",
+                *(f"  [{toml_string(p)}, {toml_string(h)}]," for p, h in sorted(set(r.inputs))),
+                "]",
+            ]
     return "\n".join(out) + "\n"
 
 
@@ -88,6 +95,7 @@ def parse_lock(text: str, source: str = LOCK_FILE) -> dict[str, LockedResult]:
                 blob=str(r["blob"]),
                 size=int(r["size"]),
                 sources=tuple((check_relpath(str(p)), str(g)) for p, g in r["sources"]),
+                inputs=tuple((str(p), str(h)) for p, h in r.get("inputs", [])),
             )
         except (KeyError, TypeError, ValueError, GitaxError) as e:
             raise LockFileError(f"{source}: result {n} is malformed: {e}") from None
@@ -114,6 +122,14 @@ def record(root: Path, result: LockedResult) -> None:
         results = read_lock(root)
         results[result.path] = result
         atomic_write(path, format_lock(results).encode())
+
+
+def upstream_inputs(jobs: list[Any]) -> tuple[tuple[str, str], ...]:
+    """(input file, sha256) of every input file these jobs read."""
+    found = set()
+    for job in jobs:
+        found |= {(p, str(i.get("sha256"))) for p, i in job.manifest.inputs.items()}
+    return tuple(sorted(found))
 
 
 def upstream_sources(jobs: list[Any]) -> tuple[tuple[str, str], ...]:

@@ -16,7 +16,6 @@ needed), written only by this process and its slices:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import pickle
@@ -29,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from gitax.jobs.inputs import sha256_file
 from gitax.jobs.project import Project, set_current
 from gitax.run import status
 from gitax.run.context import CurrentJob, DotDict, collect_files
@@ -198,17 +198,12 @@ def hash_inputs(paths: set[str], root: Path) -> dict[str, dict[str, Any]]:
     """sha256 and size of each input file that exists, by project-relative path."""
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(paths):
-        h = hashlib.sha256()
-        size = 0
         try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-                    size += len(chunk)
+            digest, size = sha256_file(path)
         except (FileNotFoundError, IsADirectoryError):
             continue  # asked for but never there: nothing was read
         rel = os.path.relpath(path, root)
-        out[rel if not rel.startswith("..") else path] = {"sha256": h.hexdigest(), "size": size}
+        out[rel if not rel.startswith("..") else path] = {"sha256": digest, "size": size}
     return out
 
 

@@ -9,9 +9,10 @@ from typing import IO, Any, Protocol, overload
 
 from gitax.errors import GitaxError
 from gitax.jobs.buildlog import Call
+from gitax.jobs.inputs import InputHashes
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
-from gitax.jobs.manifest import Manifest
+from gitax.jobs.manifest import Manifest, parse_manifest
 from gitax.jobs.methods import Method
 from gitax.jobs.options import OptionError, resolve_options
 from gitax.jobs.project import Project
@@ -69,8 +70,14 @@ class Reporter(Protocol):
     def job_running(self, job_id: str, seconds: float) -> None:
         """A job is still running (called about once a second)."""
 
+    def job_note(self, job_id: str, note: str) -> None:
+        """Something the user should know about a job, e.g. an input that changed."""
+
 
 class _Silent:
+    def job_note(self, job_id: str, note: str) -> None:
+        pass
+
     def job_started(self, job_id: str, reasons: list[str]) -> None:
         pass
 
@@ -203,6 +210,7 @@ class Urd:
         self.built: list[Job] = []
         self.reused: list[Job] = []
         self.calls: list[Call] = []  # every urd.build of the run, for its build record
+        self._inputs: InputHashes | None = None  # made when a reused job read input files
         self._reasons: list[str] = []  # why the job just run ran
         # The newest job built of each method: what `why` compares the next one with, and
         # what close() notes in the store for the next build.
@@ -214,6 +222,23 @@ class Urd:
         for method, manifest in self._latest.items():
             note_latest(self.project.store.root, method, manifest.key)
         self._latest.clear()
+        if self._inputs is not None:
+            self._inputs.save()
+
+    def _note_changed_inputs(self, job: Job, manifest_id: str) -> None:
+        """Say so when a reused job read an input file that differs now: inputs are not in
+        the key (exax's rule), so the job is reused, but not silently."""
+        inputs = parse_manifest(
+            self.project.store.objects.get_bytes(manifest_id, "manifest")
+        ).inputs
+        if not inputs:
+            return
+        if self._inputs is None:
+            self._inputs = InputHashes(self.project.store.root)
+        for path in self._inputs.changed(self.project.root, inputs):
+            note = getattr(self.reporter, "job_note", None)
+            if note is not None:
+                note(job.id, f"input {path} changed since {job.id} read it")
 
     def build(
         self,
@@ -234,6 +259,8 @@ class Urd:
         if manifest_id is not None:
             job = Job.from_key(self.project, spec.key, method=spec.method.name)
             self.reused.append(job)
+            if spec.method.reads_inputs:
+                self._note_changed_inputs(job, manifest_id)
             self.reporter.job_finished(job, False, time.perf_counter() - t0)
         elif self.dry_run:
             job = PlannedJob.from_key(self.project, spec.key, method=spec.method.name)
