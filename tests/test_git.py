@@ -244,12 +244,70 @@ def test_jobs_record_the_commit_and_whether_the_tree_was_dirty(repo: Path) -> No
     doc = json.loads(gitax("build", "--json", cwd=repo).stdout.splitlines()[-1])
     jobs = {j.split("-")[0]: Job(j, project) for j in doc["reused"]}
     assert jobs["other"].manifest.git == {"commit": head, "dirty": True}
-    # double was built before the first commit, with nothing staged yet
-    assert jobs["double"].manifest.git == {"commit": None, "dirty": False}
+    # double was built before the first commit, from files git did not track yet
+    assert jobs["double"].manifest.git == {"commit": None, "dirty": True}
     assert (
         jobs["other"].manifest.git_blobs["methods/a_other.py"]
         == git("hash-object", "methods/a_other.py", cwd=repo).stdout.strip()
     )
+
+
+def test_a_job_built_from_an_untracked_method_is_dirty(repo: Path) -> None:
+    write(repo / "methods" / "a_new.py", "def synthesis():\n    return 3\n")
+    build = repo / "build.py"
+    build.write_text(build.read_text() + "    urd.build('new')\n")
+    git("add", "analysis/build.py", cwd=repo.parent)
+    git("commit", "-qm", "call new", "--no-verify", cwd=repo.parent)
+    doc = json.loads(gitax("build", "--json", cwd=repo).stdout.splitlines()[-1])
+    project = Project.find(repo)
+    (new,) = [Job(j, project) for j in doc["built"]]
+    assert new.method == "new" and new.manifest.git["dirty"] is True  # a_new.py untracked
+    git("add", "-A", cwd=repo.parent)
+    git("commit", "-qm", "add new", "--no-verify", cwd=repo.parent)
+    write(repo / "methods" / "a_new.py", "def synthesis():\n    return 4\n")
+    git("commit", "-qam", "four", "--no-verify", cwd=repo.parent)
+    doc = json.loads(gitax("build", "--json", cwd=repo).stdout.splitlines()[-1])
+    (again,) = [Job(j, project) for j in doc["built"]]
+    assert again.manifest.git["dirty"] is False  # tracked and committed: clean
+
+
+def test_two_projects_in_one_repository_both_keep_their_hooks(repo: Path) -> None:
+    root = repo.parent
+    second = root / "second"
+    write(
+        second / "methods" / "a_one.py", "def synthesis(job):\n    open('o.txt', 'w').write('1')\n"
+    )
+    write(second / "build.py", "def main(urd):\n    urd.build('one').link_result('o.txt')\n")
+    gitax("init", cwd=second)
+    gitax("build", cwd=second)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "second project", cwd=root)
+    hook = (root / ".git" / "hooks" / "pre-commit").read_text()
+    assert "# gitax project: analysis" in hook and "# gitax project: second" in hook
+    edit_method(repo, "n * 3")  # the first project's result goes stale
+    proc = git("commit", "-qam", "stale first", cwd=root, check=False)
+    assert proc.returncode != 0 and "methods/a_double.py changed (staged)" in proc.stderr
+    git("checkout", "--", ".", cwd=root)
+    write(
+        second / "methods" / "a_one.py", "def synthesis(job):\n    open('o.txt', 'w').write('2')\n"
+    )
+    proc = git("commit", "-qam", "stale second", cwd=root, check=False)
+    assert proc.returncode != 0 and "methods/a_one.py changed (staged)" in proc.stderr
+    git("checkout", "--", ".", cwd=root)
+    gitax("hooks", "uninstall", cwd=second)
+    hook = (root / ".git" / "hooks" / "pre-commit").read_text()
+    assert "# gitax project: analysis" in hook and "second" not in hook
+    edit_method(repo, "n * 3")
+    assert git("commit", "-qam", "still guarded", cwd=root, check=False).returncode != 0
+
+
+def test_a_clone_without_hooks_is_told_once(repo: Path, tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(repo.parent), str(clone), cwd=tmp_path)
+    first = gitax("build", cwd=clone / "analysis").stdout
+    assert "no gitax hooks" in first and "gitax hooks install" in first
+    assert "no gitax hooks" not in gitax("build", cwd=clone / "analysis").stdout
+    assert "no gitax hooks" not in gitax("build", cwd=repo).stdout  # hooks are there
 
 
 def test_hook_scripts_ship_in_the_package_and_the_repository() -> None:

@@ -27,8 +27,9 @@ def start_build(root: Path) -> subprocess.Popen:
 
 
 def wait_for(path: Path, timeout: float = 20.0) -> None:
+    """Until `path` exists and holds something (the job writes its pid after opening it)."""
     deadline = time.monotonic() + timeout
-    while not path.exists():
+    while not path.exists() or not path.read_text():
         assert time.monotonic() < deadline, f"{path} never appeared"
         time.sleep(0.02)
 

@@ -115,6 +115,7 @@ def _fetcher(project: Any) -> Any:
 def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: bool) -> None:
     """Run build.py (or build_NAME.py): reuse every stored job, run the rest."""
     from gitax.cli.cmd_status import format_running, running_in
+    from gitax.git.hooks import missing_once
     from gitax.git.repo import head_commit, provenance
     from gitax.run.build import run_build
 
@@ -166,6 +167,11 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: b
         return
     summary = f"{len(result.built)} built, {len(result.reused)} reused in {result.seconds:.2f} s"
     reporter.write(summary + "\n")
+    if head_commit(project.root) and missing_once(project.root, project.store.root):
+        reporter.write(
+            "note: this git repository has no gitax hooks (git does not copy hooks into a "
+            "clone); `gitax hooks install` makes commits check their results\n"
+        )
     if as_json:
         doc = {"built": [j.id for j in result.built], "reused": [j.id for j in result.reused]}
         click.echo(json.dumps(doc))

@@ -12,8 +12,9 @@ from gitax.store.hashing import git_blob_id
 
 
 def provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The git commit checked out around `path` and whether the work tree differs from it
-    (tracked files only), or {} outside a git repository."""
+    """The git commit checked out around `path`, whether the work tree differs from it
+    (tracked files), and `tracked`: the paths (relative to `path`) git tracks, so that a
+    job built from an untracked file can be called dirty; {} outside a git repository."""
     from dulwich.errors import NotGitRepository
     from dulwich.repo import Repo
 
@@ -26,9 +27,17 @@ def provenance(path: str | os.PathLike[str]) -> dict[str, Any]:
             head: str | None = repo.head().decode("ascii")
         except KeyError:
             head = None  # a repository with no commit yet
-        return {"commit": head, "dirty": is_dirty(repo, head)}
+        return {"commit": head, "dirty": is_dirty(repo, head), "tracked": _tracked(repo, path)}
     finally:
         repo.close()
+
+
+def _tracked(repo: Any, path: str | os.PathLike[str]) -> frozenset[str]:
+    """The paths in the index below `path`, relative to it."""
+    prefix = Path(os.path.realpath(path)).relative_to(os.path.realpath(repo.path)).as_posix()
+    start = "" if prefix == "." else prefix + "/"
+    names = (os.fsdecode(n) for n in repo.open_index().paths())
+    return frozenset(n[len(start) :] for n in names if n.startswith(start))
 
 
 def head_commit(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -198,6 +198,7 @@ class Urd:
         self.live = live
         self.provenance = provenance
         self._git: dict[str, Any] | None = None
+        self._tracked: frozenset[str] | None = None  # paths git tracks, for job_git
         self._all = JobList()
         self._open: _Open | None = None
         self._lists: UrdLists | None = None
@@ -404,7 +405,7 @@ class Urd:
             def tick() -> None:
                 self.reporter.job_running(spec.id, time.perf_counter() - t0)
 
-            job = run_job(self.project, spec, self.live, self.git_state(), tick)
+            job = run_job(self.project, spec, self.live, self.job_git(spec), tick)
         self._latest[spec.method.name] = job.manifest
         # Handed out without its manifest (read again from the store when asked for): a
         # build of thousands of jobs would otherwise carry them all, and every fork of
@@ -422,8 +423,20 @@ class Urd:
         """Git state for manifests, asked once, before the first job forks (so that job
         processes inherit whatever it imported instead of importing it themselves)."""
         if self._git is None:
-            self._git = self.provenance() if self.provenance else {}
+            state = dict(self.provenance() if self.provenance else {})
+            self._tracked = state.pop("tracked", None)
+            self._git = state
         return self._git
+
+    def job_git(self, spec: JobSpec) -> dict[str, Any]:
+        """The git state of one job: the build's, and dirty also when one of the job's
+        own source files is not tracked by git (a new method not yet added)."""
+        git = self.git_state()
+        tracked = self._tracked
+        if not git or git.get("dirty") or tracked is None:
+            return git
+        untracked = [s.relpath for s in spec.method.sources if s.relpath not in tracked]
+        return {**git, "dirty": True} if untracked else git
 
     def plan(
         self,
