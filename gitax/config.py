@@ -41,6 +41,7 @@ class Config:
     store: Path
     slices: int
     fetch: str = "never"  # "auto": a build fetches a missing job from the default remote
+    shared: str = "umask"  # "group": the store is group-writable (git's sharedRepository)
     remotes: dict[str, RemoteConfig] = field(default_factory=dict)
 
     def remote(self, name: str | None = None) -> RemoteConfig:
@@ -68,6 +69,7 @@ _KEYS: dict[str, str] = {
     "store": "a folder path",
     "slices": "a positive integer",
     "fetch": '"auto" or "never"',
+    "shared": '"umask" or "group"',
 }
 _REMOTE_KEYS = {
     "url": "a URL or path",
@@ -113,8 +115,12 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
     fetch = get("fetch", "never", str)
     if fetch not in ("auto", "never"):
         raise ConfigError(f"{source}: gitax.fetch must be {_KEYS['fetch']}, not {fetch!r}")
+    shared = get("shared", "umask", str)
+    if shared not in ("umask", "group"):
+        raise ConfigError(f"{source}: gitax.shared must be {_KEYS['shared']}, not {shared!r}")
     return Config(
         fetch=fetch,
+        shared=shared,
         remotes=_parse_remotes(doc.get("remotes", {}), source),
         root=root,
         methods=tuple(root / m for m in methods),

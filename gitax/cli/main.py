@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> None:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
+    except OSError as e:  # a file gitax cannot read or write: one line naming it
+        where = e.filename if e.filename is not None else "gitax"
+        click.echo(f"gitax: error: {where}: {e.strerror or e}", err=True)
+        sys.exit(1)
     except (click.Abort, KeyboardInterrupt):
         click.echo(
             "gitax: interrupted; the running job was stopped and nothing of it stored", err=True

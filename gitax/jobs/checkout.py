@@ -15,6 +15,7 @@ from gitax.jobs.job import OUTPUT_DIR, Job, link_file
 from gitax.jobs.manifest import check_relpath, parse_tree
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import LockedResult
+from gitax.store.fsutil import file_mode
 from gitax.store.hashing import from_jsonable
 
 
@@ -51,7 +52,7 @@ def checkout_job(job: Job, dest: Path) -> Path:
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
         )
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, file_mode(0o777))
         if dest.is_dir():
             dest.rmdir()
         os.rename(tmp, dest)

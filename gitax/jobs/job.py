@@ -8,7 +8,6 @@ import os
 import pickle
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,7 +15,7 @@ from gitax.errors import GitaxError
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import Manifest, check_relpath, parse_manifest, parse_tree
 from gitax.jobs.project import Project, current_project
-from gitax.store.fsutil import atomic_symlink
+from gitax.store.fsutil import atomic_symlink, unique_dir
 from gitax.store.hashing import from_jsonable
 
 ID_RE = re.compile(r"^(?:([A-Za-z_][A-Za-z0-9_]*)-)?([0-9a-f]{4,64})$")
@@ -271,7 +270,7 @@ def materialise(job: Job) -> Path:
     if final.is_dir():
         return final
     store.tmp.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"mat-{job.id}-", dir=store.tmp))
+    tmp = unique_dir(store.tmp, f"mat-{job.id}-")  # the umask's mode: others may read it
     try:
         tree = parse_tree(store.objects.get_bytes(job.manifest.files, "tree"))
         for rel, entry in tree.items():

@@ -36,7 +36,7 @@ class Project:
     def store(self) -> Store:
         """The object store, created if it does not exist yet."""
         if self._store is None:
-            self._store = Store.open(self.config.store)
+            self._store = Store.open(self.config.store, shared=self.config.shared == "group")
         return self._store
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store import layout
-from gitax.store.fsutil import fsync_dir
+from gitax.store.fsutil import file_mode, fsync_dir
 from gitax.store.index import DiskJobIndex, IndexCorrupt
 from gitax.store.odb import DiskObjectDB
 from gitax.store.reflog import rewrite
@@ -52,7 +52,7 @@ class PathTransport(Transport):
                 shutil.copyfileobj(fh, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, file_mode(0o444))
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, target)
             fsync_dir(target.parent)

@@ -19,7 +19,7 @@ from gitax.jobs.manifest import (
     format_tree,
 )
 from gitax.jobs.project import Project
-from gitax.store.fsutil import made_dir
+from gitax.store.fsutil import file_mode, made_dir
 from gitax.store.hashing import git_blob_id, to_jsonable
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def settle_workdir(jobdir: Path, keep: set[str], final: Path) -> None:
             rel = f if rel_dir == "." else f"{rel_dir}/{f}"
             path = os.path.join(dirpath, f)
             if rel in keep and not os.path.islink(path):
-                os.chmod(path, 0o555 if os.stat(path).st_mode & 0o111 else 0o444)
+                os.chmod(path, file_mode(0o555 if os.stat(path).st_mode & 0o111 else 0o444))
             else:
                 os.unlink(path)  # not stored, so it would vanish on eviction anyway
         for d in dirnames:

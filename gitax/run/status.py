@@ -42,7 +42,7 @@ class Board:
             return
         self.published = True
         with contextlib.suppress(OSError):
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         self.write()
 
     def write(self) -> None:

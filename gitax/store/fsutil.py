@@ -11,6 +11,47 @@ from typing import IO
 
 from gitax.failpoints import failpoint
 
+_UMASK: int | None = None
+
+
+def umask() -> int:
+    """The process's umask (read once; changed only through share_with_group)."""
+    global _UMASK
+    if _UMASK is None:
+        try:  # Linux says it without changing it
+            with open("/proc/self/status") as fh:
+                line = next(x for x in fh if x.startswith("Umask:"))
+            _UMASK = int(line.split()[1], 8)
+        except (OSError, StopIteration, ValueError):
+            _UMASK = os.umask(0o022)
+            os.umask(_UMASK)
+    return _UMASK
+
+
+def file_mode(mode: int = 0o666) -> int:
+    """`mode` less the umask: what open() would give a new file (mkstemp gives 0600)."""
+    return mode & ~umask()
+
+
+def share_with_group(root: str | os.PathLike[str]) -> None:
+    """Make this process write a shared store as git's sharedRepository=group does: the
+    umask lets the group write, and the store's root is setgid (Linux passes that, and
+    the root's group, to every folder made below it)."""
+    global _UMASK
+    _UMASK = umask() & ~0o070
+    os.umask(_UMASK)
+    st = os.stat(root)
+    if st.st_mode & 0o2070 != 0o2070 and st.st_uid == os.geteuid():
+        os.chmod(root, (st.st_mode & 0o7777) | 0o2070)
+
+
+def is_shared(root: str | os.PathLike[str]) -> bool:
+    """Is a store shared with its group (its root setgid and group-writable)?"""
+    try:
+        return os.stat(root).st_mode & 0o2020 == 0o2020
+    except FileNotFoundError:
+        return False
+
 
 def fsync_dir(path: str | os.PathLike[str]) -> None:
     """Make a rename or create inside `path` durable."""
@@ -31,6 +72,12 @@ def made_dir(path: str | os.PathLike[str]) -> None:
     if key not in _MADE:
         os.makedirs(key, exist_ok=True)
         _MADE.add(key)
+
+
+def make_dir(path: str | os.PathLike[str]) -> Path:
+    """A new directory with the umask's permissions (mkdtemp would give 0700)."""
+    os.mkdir(path)
+    return Path(path)
 
 
 def unique_dir(parent: Path, prefix: str) -> Path:
@@ -68,6 +115,10 @@ def atomic_writer(path: str | os.PathLike[str], *, durable: bool = True) -> Iter
         target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        try:  # the file it replaces keeps its mode; a new one gets the umask's
+            os.fchmod(fd, os.stat(target).st_mode & 0o7777)
+        except FileNotFoundError:
+            os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()

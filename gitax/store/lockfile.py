@@ -53,7 +53,7 @@ def locked(
     me = f"{socket.gethostname()} {os.getpid()}".encode()
     while True:
         try:
-            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             break
         except FileExistsError:
             try:

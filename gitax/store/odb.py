@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gitax.store import layout
-from gitax.store.fsutil import ensure_dir, fsync_dir
+from gitax.store.fsutil import ensure_dir, file_mode, fsync_dir
 from gitax.store.hashing import is_object_id, object_id
 from gitax.store.objects import (
     CHUNK,
@@ -73,7 +73,7 @@ class ObjectDB(abc.ABC):
             with os.fdopen(fd, "wb") as fh:
                 for chunk in self.read_chunks(oid, "blob"):
                     fh.write(chunk)
-            os.chmod(tmp, mode)
+            os.chmod(tmp, file_mode(mode))
             os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -126,10 +126,13 @@ class DiskObjectDB(ObjectDB):
     def _touch(self, oid: str) -> bool:
         """Refresh a stored object's mtime (so a concurrent gc sees it as fresh); False if
         it is not stored."""
+        path = self.path(oid)
         try:
-            os.utime(self.path(oid))
+            os.utime(path)
         except FileNotFoundError:
             return False
+        except PermissionError:  # another user's object in a shared store: it is there
+            return path.exists()
         return True
 
     def put_bytes(self, obj_type: str, data: bytes) -> str:
@@ -144,7 +147,7 @@ class DiskObjectDB(ObjectDB):
 
     def _publish(self, tmp: str, target: Path) -> None:
         """Move a synced temp file into place as a read-only object, durably."""
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, file_mode(0o444))
         ensure_dir(target.parent)
         os.replace(tmp, target)
         fsync_dir(target.parent)

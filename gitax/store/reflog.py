@@ -31,7 +31,7 @@ def append_line(
         if check is not None and not check(read_lines(target)):
             return False
         created = not target.exists()
-        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             size = os.fstat(fd).st_size
             if size:

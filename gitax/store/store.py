@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gitax.errors import GitaxError
 from gitax.store import layout
-from gitax.store.fsutil import atomic_write
+from gitax.store.fsutil import atomic_write, is_shared, share_with_group
 from gitax.store.index import DiskJobIndex
 from gitax.store.odb import DiskObjectDB
 from gitax.store.origin import Origins
@@ -52,9 +52,28 @@ class Store:
         return layout.path(self.root, kind, ident)
 
     @classmethod
-    def open(cls, root: str | os.PathLike[str], *, create: bool = True) -> Store:
-        """Open a store, creating it if allowed; refuse one of an unknown format version."""
+    def open(
+        cls, root: str | os.PathLike[str], *, create: bool = True, shared: bool = False
+    ) -> Store:
+        """Open a store, creating it if allowed; refuse one of an unknown format version.
+        A store shared with its group (`shared`, or a root already setgid and
+        group-writable, as a shared folder's stores inherit) is written group-writable."""
         store = cls(root)
+        try:
+            # Before anything is made in it: its folders must be born group-writable.
+            if shared or is_shared(store.root) or is_shared(store.root.parent):
+                store.root.mkdir(parents=True, exist_ok=True)
+                share_with_group(store.root)
+            store._open(create)
+        except PermissionError as e:
+            raise StoreError(
+                f"{e.filename or store.root}: permission denied; a store shared by several "
+                'users needs `shared = "group"` in [gitax] of gitax.toml and a common group'
+            ) from None
+        return store
+
+    def _open(self, create: bool) -> None:
+        store = self
         fmt = store.root / FORMAT_FILE
         try:
             data = fmt.read_bytes()
@@ -65,9 +84,11 @@ class Store:
                 for sub in (*map(layout.folder, ("object", "index", "work")), layout.TMP):
                     (store.root / sub).mkdir(parents=True, exist_ok=True)
                 atomic_write(fmt, format_store_version(STORE_FORMAT))
+            except PermissionError:
+                raise
             except OSError as e:
                 raise StoreError(f"cannot create the store at {store.root}: {e.strerror}") from None
-            return store
+            return
         try:
             version = parse_store_version(data)
         except ValueError:
@@ -77,4 +98,3 @@ class Store:
                 f"store {store.root} has format {version}; this gitax reads format "
                 f"{STORE_FORMAT}: upgrade gitax"
             )
-        return store

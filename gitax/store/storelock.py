@@ -25,7 +25,9 @@ class StoreBusy(GitaxError):
 @contextlib.contextmanager
 def _flock(root: Path, mode: int) -> Iterator[None]:
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    # 0666 less the umask: every user sharing the store opens it (flock needs no write,
+    # but a read-only open of a file another user made would fail under a strict umask).
+    fd = os.open(root / "lock", os.O_RDONLY | os.O_CREAT, 0o666)
     try:
         try:
             fcntl.flock(fd, mode)
