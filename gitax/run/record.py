@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,8 +25,9 @@ from gitax.run.environment import environment
 OUTPUT_CAP = 16 << 20  # what a build script prints beyond this is not kept
 
 
-class _Tee(io.TextIOBase):
-    """A text stream that writes through to `inner` and keeps a copy."""
+class _Tee:
+    """A text stream that writes through to `inner` and keeps a copy; everything else
+    (encoding, isatty, fileno, buffer …) is the inner stream's."""
 
     def __init__(self, inner: TextIO, kept: list[str], size: list[int]) -> None:
         self._inner, self._kept, self._size = inner, kept, size
