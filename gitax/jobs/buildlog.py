@@ -262,6 +262,23 @@ def latest_records(entries: list[LogEntry]) -> set[str]:
     return {e.record for e in entries[-1:] + ok[-1:]}
 
 
+def latest_roots(objects: Any, logs: BuildLogs) -> tuple[set[str], set[str], set[str]]:
+    """(every stored record id, the keys of the jobs of each script's latest run and latest
+    successful run, those records and what they refer to), parsing only the latest
+    records: what push needs before it knows which records the remote lacks."""
+    stored: set[str] = set()
+    keys: set[str] = set()
+    refs: set[str] = set()
+    for name in logs.names():
+        entries = logs.entries(name)
+        stored |= {e.record for e in entries if objects.has(e.record)}
+        for rid in latest_records(entries) & stored:
+            record = parse_record(objects.get_bytes(rid, "build"))
+            keys |= record.keys()
+            refs |= {rid, *record.object_ids()}
+    return stored, keys, refs
+
+
 def record_objects(objects: Any, logs: BuildLogs) -> tuple[set[str], set[str]]:
     """(every stored record object and what it refers to, the keys of the jobs of each
     script's latest run and latest successful run): what gc keeps and push sends."""

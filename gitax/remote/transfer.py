@@ -15,10 +15,10 @@ from gitax.jobs.buildlog import (
     BuildLogError,
     BuildLogs,
     latest_records,
+    latest_roots,
     log_entries,
     merge_build_logs,
     parse_record,
-    record_objects,
 )
 from gitax.jobs.manifest import ManifestError, manifest_objects, parse_manifest
 from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
@@ -140,11 +140,12 @@ def push(
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
     more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
     build_logs: dict[str, bytes] = {}
+    records: set[str] = set()  # stored build records: those the remote lacks go, with their blobs
     if builds:
         local = BuildLogs(store.builds)
         build_logs = {name: local.path(name).read_bytes() for name in local.names()}
-        record_ids, build_keys = record_objects(store.objects, local)
-        blobs |= record_ids
+        records, build_keys, latest = latest_roots(store.objects, local)
+        blobs |= latest
         more_keys |= build_keys
     # A job the remote indexes is complete there, and so is everything upstream of it
     # (objects go first, index entries upstream-first): no need to walk it.
@@ -166,7 +167,10 @@ def push(
         objects |= needed
         upstream_of[key] = upstream - remote_keys
         todo |= upstream_of[key] - set(jobs)
-    lacking = sorted(objects - remote.list_objects()) if objects else []
+    on_remote = remote.list_objects() if objects or records else set()
+    for rid in records - on_remote:  # a record read only when it has to travel
+        objects |= {rid, *parse_record(store.objects.get_bytes(rid, "build")).object_ids()}
+    lacking = sorted(objects - on_remote)
 
     def send(oid: str) -> int:
         for _ in store.objects.read_chunks(oid):  # never spread a corrupt object
@@ -248,9 +252,12 @@ def pull(
         entries = log_entries(data, f"{label}: build log {name}")
         latest = latest_records(entries)
         for entry in entries:
-            if entry.record not in remote_ids():
+            if have_it(entry.record):
+                if entry.record not in latest:
+                    continue  # here with its blobs already; only the latest name jobs
+            elif entry.record not in remote_ids():
                 continue  # its object never reached the remote: the line alone travels
-            if not have_it(entry.record):
+            else:
                 report.bytes += fetch(entry.record)
                 report.objects += 1
             try:
