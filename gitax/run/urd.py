@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol, overload
+from typing import IO, Any, Protocol
 
 from gitax.errors import GitaxError
 from gitax.jobs.buildlog import Call
@@ -26,6 +26,7 @@ from gitax.jobs.urdlog import (
     now_recorded,
 )
 from gitax.run.environment import environment
+from gitax.run.joblist import JobList, UrdItem
 from gitax.run.runner import JobSpec, run_job
 from gitax.run.why import note_latest, why
 from gitax.store.lockfile import locked
@@ -86,79 +87,6 @@ class _Silent:
 
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
         pass
-
-
-class JobList(Sequence[Job]):
-    """Jobs in build order, with lookups by name: `joblist.get('train')`, `joblist[-1]`."""
-
-    def __init__(self, items: list[tuple[str, Job]] | None = None) -> None:
-        self._items: list[tuple[str, Job]] = list(items or [])
-
-    def append(self, name: str, job: Job) -> None:
-        """Add a job under a name (the method's, unless `name=` was given)."""
-        self._items.append((name, job))
-
-    @overload
-    def __getitem__(self, index: int) -> Job: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Job]: ...
-
-    def __getitem__(self, index: int | slice) -> Job | list[Job]:
-        if isinstance(index, slice):
-            return [job for _, job in self._items[index]]
-        return self._items[index][1]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[Job]:
-        return (job for _, job in self._items)
-
-    def get(self, name: str, default: Job | None = None) -> Job | None:
-        """The last job built under this name (or of this method)."""
-        for item_name, job in reversed(self._items):
-            if item_name == name:
-                return job
-        for _, job in reversed(self._items):
-            if job.method == name:
-                return job
-        return default
-
-    def names(self) -> list[str]:
-        """The names, in build order."""
-        return [name for name, _ in self._items]
-
-    def __repr__(self) -> str:
-        return f"JobList({[str(j) for j in self]})"
-
-
-@dataclass
-class UrdItem:
-    """A session as build scripts see it: its jobs as Job objects."""
-
-    session: Session
-    joblist: JobList
-
-    @property
-    def timestamp(self) -> str:
-        """When the session says it was (its ordering key)."""
-        return self.session.timestamp
-
-    @property
-    def caption(self) -> str:
-        """The session's caption."""
-        return self.session.caption
-
-    @property
-    def user(self) -> str:
-        """Who recorded the session."""
-        return self.session.user
-
-    @property
-    def deps(self) -> tuple[tuple[str, str], ...]:
-        """The (list, timestamp) items the session read."""
-        return self.session.deps
 
 
 @dataclass
