@@ -63,10 +63,7 @@ class LineReporter:
 
     def job_note(self, job_id: str, note: str) -> None:
         self.clear()
-        self.write(
-            f"note     {note}; inputs are not in the key, so it is reused: restore the "
-            "file, write a new one, or name it in the method's depend_extra to re-run\n"
-        )
+        self.write(f"note     {note}\n")
 
     def job_finished(self, job: Job, built: bool, seconds: float) -> None:
         self.clear()

@@ -96,7 +96,14 @@ def run_build(
                     git = urd.known_git() or (head() if head else {})
                     wall = time.perf_counter() - t0
                     source = urd.script_source or b""
-                    record_run(project, run, source, urd.calls, output, git, wall, error)
+                    try:
+                        record_run(project, run, source, urd.calls, output, git, wall, error)
+                    except PermissionError as e:  # a store this user may only read
+                        if urd.built:
+                            raise  # it wrote jobs: this is no read-only store
+                        note = getattr(urd.reporter, "job_note", None)
+                        if note is not None:
+                            note(script.name, f"this run is not recorded: {e.filename}: read-only")
 
 
 def _run(

@@ -30,6 +30,7 @@ from gitax.run.joblist import JobList, UrdItem
 from gitax.run.runner import JobSpec, run_job
 from gitax.run.why import note_latest, why
 from gitax.store.lockfile import locked
+from gitax.store.store import StorePermission
 
 
 class DryRunStop(GitaxError):
@@ -167,7 +168,12 @@ class Urd:
         for path in self._inputs.changed(self.project.root, inputs):
             note = getattr(self.reporter, "job_note", None)
             if note is not None:
-                note(job.id, f"input {path} changed since {job.id} read it")
+                note(
+                    job.id,
+                    f"input {path} changed since {job.id} read it; inputs are not in the "
+                    "key, so it is reused: restore the file, write a new one, or name it in "
+                    "the method's depend_extra to re-run",
+                )
 
     def build(
         self,
@@ -196,7 +202,10 @@ class Urd:
             self.planned.append((job, why(self.project, spec)))
             self.reporter.job_started(spec.id, self.planned[-1][1])
         else:
-            job, manifest_id = self._run_once(spec, t0)
+            try:
+                job, manifest_id = self._run_once(spec, t0)
+            except PermissionError as e:  # the store is another user's, or read-only
+                raise StorePermission(e.filename or str(self.project.store.root)) from None
         built = manifest_id is None
         if self.dry_run and built:
             self._all.append(name or method, job)

@@ -20,6 +20,17 @@ class StoreError(GitaxError):
     """The store cannot be opened or created."""
 
 
+class StorePermission(StoreError):
+    """This user may not write where the store needs to."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: permission denied; a store shared by several users needs "
+            '`shared = "group"` in [gitax] of gitax.toml and a common group'
+        )
+
+
 def format_store_version(version: int) -> bytes:
     """The content of a store's `format` file."""
     return f"gitax-store {version}\n".encode("ascii")
@@ -66,10 +77,7 @@ class Store:
                 share_with_group(store.root)
             store._open(create)
         except PermissionError as e:
-            raise StoreError(
-                f"{e.filename or store.root}: permission denied; a store shared by several "
-                'users needs `shared = "group"` in [gitax] of gitax.toml and a common group'
-            ) from None
+            raise StorePermission(e.filename or str(store.root)) from None
         return store
 
     def _open(self, create: bool) -> None:

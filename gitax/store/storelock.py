@@ -23,11 +23,19 @@ class StoreBusy(GitaxError):
 
 
 @contextlib.contextmanager
-def _flock(root: Path, mode: int) -> Iterator[None]:
+def _flock(root: Path, mode: int, reader: bool = False) -> Iterator[None]:
     root.mkdir(parents=True, exist_ok=True)
-    # 0666 less the umask: every user sharing the store opens it (flock needs no write,
-    # but a read-only open of a file another user made would fail under a strict umask).
-    fd = os.open(root / "lock", os.O_RDONLY | os.O_CREAT, 0o666)
+    # 0666 less the umask: flock needs only a read-only open, so every user who may read
+    # the store can take it.
+    try:
+        fd = os.open(root / "lock", os.O_RDONLY | os.O_CREAT, 0o666)
+    except PermissionError:
+        if not reader:
+            raise
+        # A store this user may read but not write (another's, or a read-only mount):
+        # their build can only reuse, which writes nothing gc could lose.
+        yield
+        return
     try:
         try:
             fcntl.flock(fd, mode)
@@ -40,7 +48,7 @@ def _flock(root: Path, mode: int) -> Iterator[None]:
 
 def shared(root: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the store for a build or pull (many at once; waits while gc runs)."""
-    return _flock(root, fcntl.LOCK_SH)
+    return _flock(root, fcntl.LOCK_SH, reader=True)
 
 
 def exclusive(root: Path) -> contextlib.AbstractContextManager[None]:
