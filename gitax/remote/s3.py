@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store import layout
 from gitax.store.index import format_entry, parse_entry
+from gitax.store.reflog import complete_lines
 from gitax.store.store import STORE_FORMAT, format_store_version, parse_store_version
 
 CAS_TRIES = 50
@@ -148,9 +149,16 @@ class S3Transport(Transport):
             condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
             try:
                 self.client.put_object(Bucket=self.bucket, Key=key, Body=new, **condition)
-                return
             except self._errors.ClientError as e:
                 if self._code(e) not in ("PreconditionFailed", "ConditionalRequestConflict"):
                     raise RemoteError(f"{self.url}: {e}") from None
                 time.sleep(0.01 * (attempt + 1))  # another writer came first: merge again
+                continue
+            # Logs only grow: every later writer merged our lines in. A server whose
+            # conditional put is not atomic (moto's, some S3-compatible ones) can lose
+            # them between two writers; read back, and merge again if it did.
+            now = self._get(key)
+            if now is not None and set(complete_lines(new)) <= set(complete_lines(now[0])):
+                return
+            time.sleep(0.01 * (attempt + 1))
         raise RemoteError(f"{self.url}: {key} kept changing; try again")
