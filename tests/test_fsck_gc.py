@@ -14,6 +14,7 @@ from conftest import REPO, ProjectDir, gitax
 
 from gitax.jobs.gc import gc
 from gitax.jobs.job import Job
+from gitax.remote.transport import temp_name
 
 
 @pytest.fixture
@@ -230,10 +231,15 @@ def test_a_later_push_cleans_what_a_killed_push_left_on_the_remote(
     remote = tmp_path / "remote"
     gitax("remote", "add", "team", str(remote), "--default", cwd=proj.root)
     gitax("push", cwd=proj.root)
-    stale, fresh = remote / "tmp" / "recv-killed", remote / "tmp" / "recv-running"
-    stale.write_bytes(b"x" * 1000)
-    fresh.write_bytes(b"y")
-    old = time.time() - 2 * 3600
-    os.utime(stale, (old, old))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    killed = remote / "tmp" / Path(temp_name("recv")).name.replace(f".{os.getpid()}-", f".{dead}-")
+    running = remote / "tmp" / temp_name("recv")  # this process is alive: its upload stays
+    old, other = remote / "tmp" / "recv-elsewhere.1-ab", remote / "tmp" / "recv-elsewhere.2-cd"
+    for path in (killed, running, old, other):
+        path.write_bytes(b"x" * 1000)
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))  # another host's, untouched for two hours
     gitax("push", cwd=proj.root)
-    assert not stale.exists() and fresh.exists()
+    assert not killed.exists() and not old.exists()
+    assert running.exists() and other.exists()

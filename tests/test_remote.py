@@ -249,6 +249,7 @@ def test_a_push_killed_by_sigkill_then_rerun_completes(alice: Path) -> None:
         assert remote.get_index(key) in objects
     gitax("push", cwd=alice)
     assert len(remote.list_index()) == 42  # the 2 jobs of alice's pipeline and the 40 loads
+    assert list((alice.parent / "shared" / "tmp").iterdir()) == []  # the killed push's temps
     bob = clone(alice, alice.parent / "bob")
     gitax("pull", cwd=bob)
     doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])

@@ -7,11 +7,10 @@ import contextlib
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gitax.remote.transport import RemoteError, Transport
+from gitax.remote.transport import RemoteError, Transport, is_stale_temp, temp_name
 from gitax.store import layout
 from gitax.store.fsutil import file_mode, fsync_dir
 from gitax.store.index import DiskJobIndex, IndexCorrupt
@@ -46,7 +45,7 @@ class PathTransport(Transport):
         if target.exists():
             return
         self.store.tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="recv-", dir=self.store.tmp)
+        fd, tmp = tempfile.mkstemp(prefix=temp_name("recv"), dir=self.store.tmp)
         try:
             with open(src, "rb") as fh, os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(fh, out, 1 << 20)
@@ -62,7 +61,6 @@ class PathTransport(Transport):
             raise
 
     def clean_tmp(self, older_than: float) -> int:
-        cutoff = time.time() - older_than
         removed = 0
         try:
             entries = list(os.scandir(self.store.tmp))
@@ -70,7 +68,9 @@ class PathTransport(Transport):
             return 0
         for entry in entries:
             with contextlib.suppress(FileNotFoundError):
-                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if is_stale_temp(entry.name, entry.stat().st_mtime, older_than):
                     os.unlink(entry.path)
                     removed += 1
         return removed

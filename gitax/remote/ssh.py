@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import secrets
 import socket
 import stat
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from gitax.remote.transport import RemoteError, Transport
+from gitax.remote.transport import RemoteError, Transport, is_stale_temp, temp_name
 from gitax.store import layout
 from gitax.store.index import format_entry, parse_entry
 from gitax.store.store import STORE_FORMAT, format_store_version, parse_store_version
@@ -112,7 +111,7 @@ class SshTransport(Transport):
             raise RemoteError(f"{self.url}: store format {version} is not supported; upgrade gitax")
 
     def _write_atomic(self, path: str, data: bytes) -> None:
-        tmp = self._p(layout.TMP, f"up-{secrets.token_hex(8)}")
+        tmp = self._p(layout.TMP, temp_name("up"))
         with self.sftp.open(tmp, "wb") as fh:
             fh.write(data)
         self.sftp.posix_rename(tmp, path)
@@ -148,20 +147,24 @@ class SshTransport(Transport):
         except FileNotFoundError:
             pass
         self._mkdirs(posixpath.dirname(target))
-        tmp = self._p(layout.TMP, f"up-{secrets.token_hex(8)}")
+        tmp = self._p(layout.TMP, temp_name("up"))
         self.sftp.put(str(src), tmp)
         self.sftp.chmod(tmp, 0o444)
         self.sftp.posix_rename(tmp, target)
 
     def clean_tmp(self, older_than: float) -> int:
-        cutoff = time.time() - older_than
         removed = 0
         try:
             entries = self.sftp.listdir_attr(self._p(layout.TMP))
         except FileNotFoundError:
             return 0
         for entry in entries:
-            if stat.S_ISREG(entry.st_mode or 0) and (entry.st_mtime or 0) < cutoff:
+            # The host named in a name is this client's, not the sftp server's: only this
+            # client's dead uploads, or old ones, go.
+            mtime = float(entry.st_mtime or 0)
+            if stat.S_ISREG(entry.st_mode or 0) and is_stale_temp(
+                entry.filename, mtime, older_than
+            ):
                 with contextlib.suppress(FileNotFoundError):
                     self.sftp.remove(self._p(layout.TMP, entry.filename))
                     removed += 1

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import os
+import secrets
+import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,14 +81,41 @@ class Transport(abc.ABC):
         self.update_log("urd", check_list_name(name), change)
 
     def clean_tmp(self, older_than: float) -> int:
-        """Remove temp files a killed transfer left behind (untouched for `older_than`
-        seconds, so a transfer still running keeps its own); how many went. Remotes that
-        write whole objects (S3, memory) leave none."""
+        """Remove temp files a killed transfer left behind: those whose writer (named in
+        the file's name) was a process of this host that is gone, and any untouched for
+        `older_than` seconds; how many went. Remotes that write whole objects (S3,
+        memory) leave none."""
         return 0
 
     def close(self) -> None:
         """Release connections (a path or memory remote holds none)."""
         return None
+
+
+def temp_name(prefix: str) -> str:
+    """A remote temp file's name, `<prefix>-<host>.<pid>-<random>`: a later transfer can
+    tell a dead writer's leftover from a live writer's upload."""
+    host = socket.gethostname().replace("-", "_").replace("/", "_")
+    return f"{prefix}-{host}.{os.getpid()}-{secrets.token_hex(6)}"
+
+
+def is_stale_temp(name: str, mtime: float, older_than: float) -> bool:
+    """Did a killed transfer leave this temp file (see temp_name)?"""
+    if time.time() - mtime > older_than:
+        return True
+    parts = name.split("-")
+    if len(parts) != 3 or "." not in parts[1]:
+        return False
+    host, _, pid = parts[1].rpartition(".")
+    if host != socket.gethostname().replace("-", "_").replace("/", "_") or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def check_url(name: str, url: str) -> str:
