@@ -199,15 +199,16 @@ def test_gc_frees_the_work_folders_of_the_jobs_it_removes(proj: ProjectDir) -> N
     assert said >= 500_000 and abs(freed - said) < 4096  # it frees what it says it frees
 
 
-def test_gc_removes_old_failed_runs(proj: ProjectDir) -> None:
+def test_gc_removes_failed_runs(proj: ProjectDir) -> None:
     proj.method("bad", "def synthesis():\n    raise ValueError('no')\n")
     proj.build_script("def main(urd):\n    urd.build('bad')\n")
     assert gitax("build", cwd=proj.root, check=False).returncode == 1
     failed = proj.project().store.failed
     assert len(list(failed.iterdir())) == 1
-    assert json.loads(gitax("gc", "--json", cwd=proj.root).stdout)["failed"] == 0  # young
-    doc = json.loads(gitax("gc", "--grace", "0", "--json", cwd=proj.root).stdout)
-    assert doc["failed"] == 1 and list(failed.iterdir()) == []
+    dry = json.loads(gitax("gc", "--dry-run", "--json", cwd=proj.root).stdout)
+    assert dry["failed"] == 1 and len(list(failed.iterdir())) == 1
+    doc = json.loads(gitax("gc", "--json", cwd=proj.root).stdout)  # the default grace
+    assert doc["failed"] == 1 and doc["failed_bytes"] > 0 and list(failed.iterdir()) == []
 
 
 def test_gc_workdirs_keeps_results_readable(proj: ProjectDir) -> None:

@@ -18,13 +18,13 @@ from gitax.cli.main import Context
     type=click.FloatRange(min=0),
     default=14.0,
     show_default=True,
-    help="Days: younger jobs, objects and failed runs are always kept.",
+    help="Days: younger jobs and objects are always kept.",
 )
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.pass_obj
 def gc(ctx: Context, dry_run: bool, workdirs: bool, grace: float, as_json: bool) -> None:
     """Remove jobs and objects that no urd list, build, gitax.lock or recent job reaches,
-    the work folders of removed jobs, and old failed runs."""
+    the work folders of removed jobs, and the folders of failed runs."""
     from gitax.jobs.gc import gc as collect
 
     r = collect(ctx.project(), grace, workdirs, dry_run)
