@@ -220,6 +220,25 @@ def test_core_hooks_path_is_honoured(tmp_path: Path) -> None:
     assert not (root / ".git" / "hooks" / "pre-commit").exists()
 
 
+def test_hooks_in_a_shared_hooks_path_do_nothing_outside_a_gitax_project(tmp_path: Path) -> None:
+    shared = tmp_path / "team-hooks"
+    root, other = tmp_path / "r", tmp_path / "unrelated"
+    write(root / "gitax.toml", "[gitax]\n")
+    for repo in (root, other):
+        repo.mkdir(exist_ok=True)
+        git("init", "-q", cwd=repo)
+        git("config", "core.hooksPath", str(shared), cwd=repo)
+    gitax("hooks", "install", cwd=root)
+    assert "# gitax project: ." in (shared / "pre-commit").read_text()
+    write(other / "notes.txt", "no gitax here\n")
+    git("add", "-A", cwd=other)
+    proc = git("commit", "-qm", "unrelated", cwd=other, check=False)
+    assert proc.returncode == 0, proc.stderr  # not blocked, and nothing said
+    assert "gitax" not in proc.stderr
+    write(other / "notes.txt", "again\n")
+    git("checkout", "-q", "-b", "x", cwd=other)  # post-checkout too
+
+
 def test_checking_out_an_older_commit_restores_its_results(repo: Path) -> None:
     root = repo.parent
     git("branch", "old", cwd=root)

@@ -80,8 +80,11 @@ def wrapper(name: str, projects: list[str]) -> str:
         body = f'printf "%s\\n" "$GITAX_STDIN" | {{\n{body}}}\n'
     else:
         previous = f'if [ -x "$0{PREVIOUS}" ]; then "$0{PREVIOUS}" "$@" || exit $?; fi\n'
+    # A project folder without gitax.toml (another repository sharing core.hooksPath, or a
+    # project since removed) is skipped: the hooks do nothing outside a gitax project.
     runs = "".join(
-        f"GITAX_PROJECT={shlex.quote(p)}; export GITAX_PROJECT\n( {body.strip()}\n) || exit $?\n"
+        f"GITAX_PROJECT={shlex.quote(p)}; export GITAX_PROJECT\n"
+        f'if [ -f "$GITAX_PROJECT/gitax.toml" ]; then\n( {body.strip()}\n) || exit $?\nfi\n'
         for p in projects
     )
     return (

@@ -4,7 +4,8 @@ Roots: every job named by any line of any urd log (truncated ones too, like git'
 reflog), the jobs of each build script's latest run and latest successful run (and every
 build record, which is small), the results of gitax.lock in the work tree, and every job
 stored within the grace period. Everything upstream of a root is kept. An object is
-removed only when no kept job reaches it and it is older than the grace period. gc holds
+removed only when no kept job reaches it and it is older than the grace period; a removed
+job's work folder goes with it, and so do the folders of failed runs. gc holds
 the store lock exclusively, so no build or pull runs meanwhile.
 """
 
