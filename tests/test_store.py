@@ -228,3 +228,23 @@ def test_read_ahead_hands_a_read_error_to_the_reader(tmp_path: Path) -> None:
 
     with ReadAhead(Failing()) as ra, pytest.raises(OSError, match="disk gone"):  # type: ignore[arg-type]
         ra.read(10)
+
+
+def test_a_folder_holding_other_files_is_never_adopted_as_a_store(tmp_path: Path) -> None:
+    from conftest import gitax, write
+
+    home = tmp_path / "home"
+    write(home / "work" / "thesis" / "chapter1.tex", "precious\n")
+    write(home / "tmp" / "draft.txt", "also precious\n")
+    with pytest.raises(StoreError, match="holds files and is not a gitax store"):
+        Store.open(home)
+    assert not (home / "format").exists() and not (home / "objects").exists()
+    project = tmp_path / "p"
+    write(project / "gitax.toml", f'[gitax]\nstore = "{home}"\n')
+    proc = gitax("gc", cwd=project, check=False)
+    assert proc.returncode == 1 and "is not a gitax store" in proc.stderr
+    assert (home / "work" / "thesis" / "chapter1.tex").read_text() == "precious\n"
+    assert (home / "tmp" / "draft.txt").exists()
+    Store.open(tmp_path / "empty")  # a new or empty folder is fine
+    (tmp_path / "empty2").mkdir()
+    assert Store.open(tmp_path / "empty2").root.joinpath("format").is_file()

@@ -20,6 +20,28 @@ class StoreError(GitaxError):
     """The store cannot be opened or created."""
 
 
+def _holds_other_files(root: Path) -> bool:
+    """Is `root` a folder with anything in it but what gitax puts in a new store?"""
+    try:
+        names = set(os.listdir(root))
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    # What another process making the same store leaves before `format` is in: its empty
+    # folders, the lock, and `format` on its way in. (`~/work/thesis` is not empty.)
+    folders = {*map(layout.folder, ("object", "index", "work")), layout.TMP}
+
+    def ours(name: str) -> bool:
+        if name in folders:
+            try:
+                with os.scandir(root / name) as entries:
+                    return next(entries, None) is None
+            except NotADirectoryError:
+                return False
+        return name == "lock" or name.startswith(f".{FORMAT_FILE}.")
+
+    return not all(ours(n) for n in names)
+
+
 class StorePermission(StoreError):
     """This user may not write where the store needs to."""
 
@@ -88,6 +110,13 @@ class Store:
         except FileNotFoundError:
             if not create:
                 raise StoreError(f"no gitax store at {store.root}; run `gitax init`") from None
+            if _holds_other_files(store.root):
+                # Adopting it would let gc empty its tmp/ and work/: a store is only ever
+                # a folder gitax made.
+                raise StoreError(
+                    f"{store.root} holds files and is not a gitax store (no `format` file); "
+                    "point [gitax] store (or the remote) at a new or empty folder"
+                ) from None
             try:
                 for sub in (*map(layout.folder, ("object", "index", "work")), layout.TMP):
                     (store.root / sub).mkdir(parents=True, exist_ok=True)
