@@ -25,6 +25,7 @@ from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
 from gitax.remote.merge import MergeResult, merge_logs
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store.layout import BadId
+from gitax.store.objects import WrongType
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
@@ -262,7 +263,7 @@ def pull(
                 report.objects += 1
             try:
                 record = parse_record(store.objects.get_bytes(entry.record, "build"))
-            except BuildLogError as e:
+            except (BuildLogError, WrongType) as e:
                 raise RemoteError(f"{label}: build record {entry.record}: {e}") from None
             lacking |= {o for o in record.object_ids() if not have_it(o)}
             if entry.record in latest:

@@ -103,28 +103,28 @@ class Store:
         return store
 
     def _open(self, create: bool) -> None:
-        store = self
-        fmt = store.root / FORMAT_FILE
+        """Read the format file, or make a new store where allowed."""
+        fmt = self.root / FORMAT_FILE
         try:
             data = fmt.read_bytes()
         except FileNotFoundError:
             if not create:
-                raise StoreError(f"no gitax store at {store.root}; run `gitax init`") from None
-            if _holds_other_files(store.root):
+                raise StoreError(f"no gitax store at {self.root}; run `gitax init`") from None
+            if _holds_other_files(self.root):
                 # Adopting it would let gc empty its tmp/ and work/: a store is only ever
                 # a folder gitax made.
                 raise StoreError(
-                    f"{store.root} holds files and is not a gitax store (no `format` file); "
+                    f"{self.root} holds files and is not a gitax store (no `format` file); "
                     "point [gitax] store (or the remote) at a new or empty folder"
                 ) from None
             try:
                 for sub in (*map(layout.folder, ("object", "index", "work")), layout.TMP):
-                    (store.root / sub).mkdir(parents=True, exist_ok=True)
+                    (self.root / sub).mkdir(parents=True, exist_ok=True)
                 atomic_write(fmt, format_store_version(STORE_FORMAT))
             except PermissionError:
                 raise
             except OSError as e:
-                raise StoreError(f"cannot create the store at {store.root}: {e.strerror}") from None
+                raise StoreError(f"cannot create the store at {self.root}: {e.strerror}") from None
             return
         try:
             version = parse_store_version(data)
@@ -132,6 +132,6 @@ class Store:
             raise StoreError(f"{fmt} is not a gitax store format file") from None
         if version != STORE_FORMAT:
             raise StoreError(
-                f"store {store.root} has format {version}; this gitax reads format "
+                f"store {self.root} has format {version}; this gitax reads format "
                 f"{STORE_FORMAT}: upgrade gitax"
             )
