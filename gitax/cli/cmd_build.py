@@ -164,7 +164,7 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: b
         return
     summary = f"{len(result.built)} built, {len(result.reused)} reused in {result.seconds:.2f} s"
     reporter.write(summary + "\n")
-    if head_commit(project.root) and missing_once(project.root, project.store.root):
+    if missing_once(project.root, project.store.root):
         reporter.write(
             "note: this git repository has no gitax hooks (git does not copy hooks into a "
             "clone); `gitax hooks install` makes commits check their results\n"

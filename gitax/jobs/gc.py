@@ -94,14 +94,14 @@ def gc(
             objects_kept |= needed
             todo += [k for k in upstream if k not in kept]
         report.kept_jobs = len(kept)
-        kept_ids = {job_id(_method(project, k), k) for k in kept}
+        kept_prefixes = {k[:12] for k in kept}  # a job id is <method>-<key[:12]>
         gone: set[str] = set()  # the work folders of removed jobs
         for key in sorted(set(store.index.keys()) - kept):
             jid = job_id(_method(project, key), key)
             report.jobs.append(key)
             report.job_ids.append(jid)
             wd = store.path("work", jid)
-            if wd.is_dir() and jid not in kept_ids:
+            if wd.is_dir() and key[:12] not in kept_prefixes:
                 gone.add(jid)
                 report.workdirs += 1
                 report.workdir_bytes += _size(wd)
@@ -110,7 +110,7 @@ def gc(
                 origin = store.origins.path(key)
                 if origin.exists():
                     os.unlink(origin)
-                if wd.is_dir() and jid not in kept_ids:
+                if jid in gone:
                     _evict(store, wd)
         doomed = []
         for oid in store.objects.ids():

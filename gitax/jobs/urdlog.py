@@ -218,7 +218,8 @@ def replay(path: Path, lines: list[tuple[int, bytes]]) -> list[Session]:
             entry = parse_line(line)
         except (ValueError, KeyError, TypeError, UrdError, layout.BadId) as e:
             raise UrdError(f"{path}:{lineno}: malformed urd entry: {e}") from None
-        entries.append((_recorded(line), line, entry))
+        recorded = entry.recorded if isinstance(entry, Session) else _recorded(line)
+        entries.append((recorded, line, entry))
     visible: dict[str, tuple[str, bytes, Session]] = {}
     for recorded, line, entry in sorted(entries, key=lambda e: e[0]):  # stable: file order
         if isinstance(entry, Session):
@@ -231,7 +232,7 @@ def replay(path: Path, lines: list[tuple[int, bytes]]) -> list[Session]:
 
 
 def _recorded(line: bytes) -> str:
-    """The `recorded` text of a parsed line (its replay order)."""
+    """The `recorded` text of a truncate line (its replay order)."""
     return str(json.loads(line).get("recorded", ""))
 
 

@@ -28,7 +28,6 @@ def merge_logs(base: bytes, incoming: bytes, where: str = "an urd log") -> Merge
     conflict is an incoming session at a timestamp where base showed one with other
     jobs: both lines are kept, and it is reported. A base that showed no session at
     that timestamp (no copy of its own) has no conflict."""
-    parse_entries(base, where)  # malformed lines are refused, naming `where`
     have = complete_lines(base)
     known = set(have)
     new = []
@@ -37,6 +36,7 @@ def merge_logs(base: bytes, incoming: bytes, where: str = "an urd log") -> Merge
             known.add(line)
             new.append(line)
     data = b"".join(line + b"\n" for line in have + new)
+    # replay refuses a malformed line of base, naming `where` and the line
     shown = {s.timestamp: s for s in replay(Path(where), list(enumerate(have, 1)))}
     conflicts = set()
     for entry in parse_entries(b"".join(line + b"\n" for line in new), where):

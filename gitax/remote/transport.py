@@ -21,6 +21,7 @@ from pathlib import Path
 from gitax.config import RemoteConfig
 from gitax.errors import GitaxError
 from gitax.jobs.urdlog import check_list_name
+from gitax.store.lockfile import process_is_gone
 
 
 class RemoteError(GitaxError):
@@ -92,11 +93,15 @@ class Transport(abc.ABC):
         return None
 
 
+def _host() -> str:
+    """This host's name as it stands in a temp file's name (no `-` or `/` in it)."""
+    return socket.gethostname().replace("-", "_").replace("/", "_")
+
+
 def temp_name(prefix: str) -> str:
     """A remote temp file's name, `<prefix>-<host>.<pid>-<random>`: a later transfer can
     tell a dead writer's leftover from a live writer's upload."""
-    host = socket.gethostname().replace("-", "_").replace("/", "_")
-    return f"{prefix}-{host}.{os.getpid()}-{secrets.token_hex(6)}"
+    return f"{prefix}-{_host()}.{os.getpid()}-{secrets.token_hex(6)}"
 
 
 def is_stale_temp(name: str, mtime: float, older_than: float) -> bool:
@@ -107,15 +112,7 @@ def is_stale_temp(name: str, mtime: float, older_than: float) -> bool:
     if len(parts) != 3 or "." not in parts[1]:
         return False
     host, _, pid = parts[1].rpartition(".")
-    if host != socket.gethostname().replace("-", "_").replace("/", "_") or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return host == _host() and process_is_gone(socket.gethostname(), pid)
 
 
 def check_url(name: str, url: str) -> str:

@@ -74,12 +74,6 @@ def made_dir(path: str | os.PathLike[str]) -> None:
         _MADE.add(key)
 
 
-def make_dir(path: str | os.PathLike[str]) -> Path:
-    """A new directory with the umask's permissions (mkdtemp would give 0700)."""
-    os.mkdir(path)
-    return Path(path)
-
-
 def unique_dir(parent: Path, prefix: str) -> Path:
     """Make a new directory `<prefix><random>` in `parent` with the usual permissions
     (0777 less the umask: it may become a workdir others read), unlike mkdtemp's 0700."""

@@ -26,6 +26,11 @@ class LockTimeout(GitaxError):
 
 def _holder_is_dead(text: str) -> bool:
     host, _, pid = text.strip().rpartition(" ")
+    return process_is_gone(host, pid)
+
+
+def process_is_gone(host: str, pid: str) -> bool:
+    """Is `pid` a process of this host that no longer runs? (Another host's: unknown, so no.)"""
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:
