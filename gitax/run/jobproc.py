@@ -32,6 +32,7 @@ from gitax.jobs.inputs import sha256_file
 from gitax.jobs.project import Project, set_current
 from gitax.run import status
 from gitax.run.context import CurrentJob, DotDict, collect_files
+from gitax.run.fresh import start_fresh
 from gitax.run.merge import AnalysisResults
 
 PREPARE, ANALYSIS, SYNTHESIS = "prepare", "analysis", "synthesis"
@@ -158,6 +159,13 @@ class LoadedModules:
         self.last = next(reversed(sys.modules))
         self.top = frozenset(top_level_modules())
 
+    def forgot(self, names: tuple[str, ...]) -> None:
+        """Take `names`, just removed from sys.modules, as never loaded: re-importing them
+        is then the job's own loading."""
+        if names:
+            self.count = len(sys.modules)
+            self.last = next(reversed(sys.modules))
+
     def current(self) -> bool:
         """Is sys.modules still as it was taken?"""
         return len(sys.modules) == self.count and next(reversed(sys.modules)) == self.last
@@ -248,12 +256,21 @@ def _merge_tracking(job: CurrentJob, text: str) -> None:
 class JobProcess:
     """Everything the job process and its slices share."""
 
-    def __init__(self, project: Project, spec: Any, jobdir: Path, ctl: Path, slices: int) -> None:
+    def __init__(
+        self,
+        project: Project,
+        spec: Any,
+        jobdir: Path,
+        ctl: Path,
+        slices: int,
+        forget: tuple[str, ...] = (),
+    ) -> None:
         self.project, self.spec, self.jobdir, self.ctl = project, spec, jobdir, ctl
         self.slices = slices
         self.method = spec.method
         self.status_dir = project.store.root / status.STATUS_DIR
         self.baseline = loaded_modules()  # taken by the build process before it forked
+        self.forget = forget  # the parent's project modules, which this job must not see
 
     def load_module(self, current: CurrentJob) -> Any:
         """Execute the method's hashed source as a module with its parameters filled in."""
@@ -285,7 +302,8 @@ class JobProcess:
         phase, sliceno = LOADING, None
         try:
             os.chdir(self.jobdir)
-            sys.path[:0] = [str(self.method.folder), str(self.project.root)]
+            start_fresh(self.project.root, self.method.folder, self.method.sources, self.forget)
+            self.baseline.forgot(self.forget)
             set_current(self.project)
             os.environ["GITAX_RUN_CTL"] = str(self.ctl)  # where subjobs are recorded
             current = CurrentJob(self.project, self.method.name, self.spec.key, self.jobdir, None)

@@ -27,7 +27,7 @@ from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.keys import job_id
 from gitax.jobs.methods import Method
 from gitax.jobs.project import Project
-from gitax.run import jobproc, status
+from gitax.run import fresh, jobproc, status
 from gitax.run.environment import distributions, environment
 from gitax.run.ingest import ingest
 from gitax.run.jobproc import (
@@ -172,6 +172,7 @@ def run_job(
     spec.method.code()  # compiled and parsed here once; every job process inherits them
     spec.method.import_roots()
     jobproc.loaded_modules()
+    forget = fresh.project_modules(project.root)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the job process reports through pipes and exit status
         code = 1
@@ -180,7 +181,7 @@ def run_job(
                 os.close(r)
             prepare_child()
             jobproc.inherited_git = git  # subjobs built inside this job record the same
-            proc = JobProcess(project, spec, jobdir, ctl, spec.slices)
+            proc = JobProcess(project, spec, jobdir, ctl, spec.slices, forget)
             code = proc.run({name: w for name, (_, w) in pipes.items()})
         finally:
             os._exit(code)
