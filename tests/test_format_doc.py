@@ -49,7 +49,7 @@ def test_key_example() -> None:
 
 
 def test_index_entry_size() -> None:
-    assert f"({len(format_entry('ab' * 32))} bytes)" in DOC
+    assert f"({len(format_entry('ab' * 32, 'cd' * 32))} bytes)" in DOC
 
 
 def test_urd_entry_examples() -> None:

@@ -8,13 +8,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import REPO, ProjectDir, gitax
 
 from gitax.jobs.gc import gc
 from gitax.jobs.job import Job
+from gitax.jobs.manifest import ManifestError
 from gitax.remote.transport import temp_name
+from gitax.store.index import IndexCorrupt
+from gitax.store.store import Store
 
 
 @pytest.fixture
@@ -244,3 +248,86 @@ def test_a_later_push_cleans_what_a_killed_push_left_on_the_remote(
     gitax("push", cwd=proj.root)
     assert not killed.exists() and not old.exists()
     assert running.exists() and other.exists()
+
+
+def _swap_entries(project: object, a: str, b: str) -> None:
+    index = project.store.index  # type: ignore[attr-defined]
+    pa, pb = index.path(a), index.path(b)
+    da, db = pa.read_bytes(), pb.read_bytes()
+    for path, data in ((pa, db), (pb, da)):
+        os.chmod(path, 0o644)
+        path.write_bytes(data)
+
+
+def test_an_index_entry_naming_another_jobs_manifest_is_refused(built: ProjectDir) -> None:
+    project = built.project()
+    by_x = {Job.from_key(project, k).options.get("x"): k for k in project.store.index.keys()}
+    one, other = by_x[1], by_x[99]
+    _swap_entries(project, one, other)
+    problems = fsck_json(built.root)["problems"]
+    for key in (one, other):
+        where = str(project.store.index.path(key))
+        assert any(p["where"] == where and "manifest of another job" in p["what"] for p in problems)
+    with pytest.raises(IndexCorrupt, match="names another job's manifest"):
+        Job.from_key(built.project(), one).load()
+    # The build that would reuse x=1 (and feed it to b) fails with one line instead.
+    proc = gitax("build", cwd=built.root, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "names another job's manifest" in proc.stderr
+
+
+def test_an_old_style_index_entry_is_checked_against_its_manifest(built: ProjectDir) -> None:
+    """Entries written before they carried their key hold the manifest id alone: the
+    manifest's own key is checked wherever it is read."""
+    project = built.project()
+    by_x = {Job.from_key(project, k).options.get("x"): k for k in project.store.index.keys()}
+    wrong = project.store.index.get(by_x[99])
+    path = project.store.index.path(by_x[1])
+    os.chmod(path, 0o644)
+    path.write_bytes(f"{wrong}\n".encode())
+    problems = fsck_json(built.root)["problems"]
+    assert {"where": str(path), "what": f"names the manifest of another job (key {by_x[99]})"} in (
+        problems
+    )
+    with pytest.raises(ManifestError, match=f"index entry of key {by_x[1]} names the manifest"):
+        Job.from_key(built.project(), by_x[1]).load()
+
+
+@pytest.mark.parametrize("style", ["swapped", "old-style"])
+def test_a_remote_index_entry_naming_another_jobs_manifest_is_refused(
+    built: ProjectDir, tmp_path: Path, style: str
+) -> None:
+    remote = tmp_path / "remote"
+    gitax("remote", "add", "team", str(remote), cwd=built.root)
+    gitax("push", cwd=built.root)
+    theirs = Store.open(remote)
+    keys = sorted(theirs.index.keys())
+    if style == "swapped":
+        _swap_entries(SimpleNamespace(store=theirs), keys[0], keys[1])
+    else:
+        path = theirs.index.path(keys[0])
+        os.chmod(path, 0o644)
+        path.write_bytes(f"{theirs.index.get(keys[1])}\n".encode())
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    (clone / "gitax.toml").write_text(f'[gitax]\n\n[remotes.team]\nurl = "{remote}"\n')
+    proc = gitax("pull", "team", cwd=clone, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "another job" in proc.stderr and (keys[0] in proc.stderr or keys[1] in proc.stderr)
+    assert not list(Store.open(clone / ".gitax").index.keys())
+
+
+def test_fsck_names_stray_files_and_folders_without_a_traceback(built: ProjectDir) -> None:
+    store = built.project().store
+    (store.objects.objects / "zz").write_bytes(b"stray file")
+    key = next(iter(store.index.keys()))
+    (store.index.root / key[:2] / ("f" * 62)).mkdir()
+    (store.index.root / "notes.txt").write_bytes(b"stray")
+    proc = gitax("fsck", "--json", cwd=built.root, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    wheres = {p["where"] for p in json.loads(proc.stdout)["problems"]}
+    assert wheres == {
+        str(store.objects.objects / "zz"),
+        str(store.index.root / key[:2] / ("f" * 62)),
+        str(store.index.root / "notes.txt"),
+    }

@@ -45,10 +45,12 @@ def test_put_refuses_a_non_object_id(index: JobIndex) -> None:
         index.put(KEY, "not-an-id")
 
 
-def test_entry_format_is_a_pair() -> None:
-    assert format_entry(MANIFEST) == MANIFEST.encode() + b"\n"
-    assert parse_entry(format_entry(MANIFEST)) == MANIFEST
-    assert parse_entry(MANIFEST.encode()) is None  # no newline: a torn write
+def test_entry_format_names_the_manifest_and_its_own_key() -> None:
+    assert format_entry(MANIFEST, KEY) == f"{MANIFEST} {KEY}\n".encode()
+    assert parse_entry(format_entry(MANIFEST, KEY), KEY) == MANIFEST
+    assert parse_entry(format_entry(MANIFEST, KEY), "ef" * 32) is None  # another key's
+    assert parse_entry(MANIFEST.encode() + b"\n", KEY) == MANIFEST  # written before keys
+    assert parse_entry(format_entry(MANIFEST, KEY)[:-1]) is None  # no newline: a torn write
     assert parse_entry(b"zz\n") is None
 
 

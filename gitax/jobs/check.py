@@ -14,16 +14,16 @@ from gitax.store.layout import BadId
 from gitax.store.reflog import read_lines
 
 
-def references(data: bytes, obj_type: str) -> list[str]:
-    """The object ids a tree, manifest or build record refers to; ValueError if it is
-    malformed."""
+def references(data: bytes, obj_type: str) -> tuple[list[str], str | None]:
+    """The object ids a tree, manifest or build record refers to, and the job key a
+    manifest belongs to; ValueError if it is malformed."""
     try:
         if obj_type == "tree":
-            return [e.id for e in parse_tree(data).values()]
+            return [e.id for e in parse_tree(data).values()], None
         if obj_type == "build":
-            return parse_record(data).object_ids()
+            return parse_record(data).object_ids(), None
         m = parse_manifest(data)
-        return m.object_ids()
+        return m.object_ids(), m.key
     except GitaxError as e:
         raise ValueError(str(e)) from None
 

@@ -90,7 +90,7 @@ def gc(
             if manifest_id is None:
                 continue
             kept.add(key)
-            needed, upstream = manifest_objects(store.objects, manifest_id)
+            needed, upstream = manifest_objects(store.objects, key, manifest_id)
             objects_kept |= needed
             todo += [k for k in upstream if k not in kept]
         report.kept_jobs = len(kept)

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from gitax.errors import GitaxError
 from gitax.jobs.keys import job_id
-from gitax.jobs.manifest import Manifest, check_relpath, parse_manifest, parse_tree
+from gitax.jobs.manifest import Manifest, check_relpath, indexed_manifest, parse_tree
 from gitax.jobs.project import Project, current_project
 from gitax.store.fsutil import atomic_symlink, unique_dir
 from gitax.store.hashing import from_jsonable
@@ -73,7 +73,7 @@ def load_manifest(project: Project, key: str) -> Manifest:
     manifest_id = project.store.index.get(key)
     if manifest_id is None:
         raise JobNotFound(f"no stored job with key {key}")
-    return parse_manifest(project.store.objects.get_bytes(manifest_id, "manifest"))
+    return indexed_manifest(project.store.objects, key, manifest_id)
 
 
 class Job:

@@ -131,10 +131,22 @@ class Manifest:
 _REQUIRED = ("key", "method", "id", "options", "jobs", "sources", "files", "value")
 
 
-def manifest_objects(objects: Any, manifest_id: str) -> tuple[set[str], set[str]]:
+def indexed_manifest(objects: Any, key: str, manifest_id: str) -> Manifest:
+    """The manifest an index entry for `key` names, refused unless it is the manifest of
+    a job with that key: a swapped or forged entry would otherwise serve another job."""
+    m = parse_manifest(objects.get_bytes(manifest_id, "manifest"))
+    if m.key != key:
+        raise ManifestError(
+            f"the index entry of key {key} names the manifest of another job ({m.id}); "
+            "run `gitax fsck`, and build again after removing the entry"
+        )
+    return m
+
+
+def manifest_objects(objects: Any, key: str, manifest_id: str) -> tuple[set[str], set[str]]:
     """(every object id a stored job needs, the keys of the jobs it was built from),
     read from an object database: its manifest, tree, file blobs, sources, output, value."""
-    m = parse_manifest(objects.get_bytes(manifest_id, "manifest"))
+    m = indexed_manifest(objects, key, manifest_id)
     tree = parse_tree(objects.get_bytes(m.files, "tree"))
     return {manifest_id, *m.object_ids(), *(e.id for e in tree.values())}, m.upstream_keys()
 

@@ -82,7 +82,9 @@ class PathTransport(Transport):
         try:
             return self.index.get(key)
         except IndexCorrupt:
-            raise RemoteError(f"{self.url}: index entry {key} is damaged") from None
+            raise RemoteError(
+                f"{self.url}: index entry {key} is damaged or another job's"
+            ) from None
 
     def put_index(self, key: str, manifest_id: str) -> None:
         self.index.put(key, manifest_id)

@@ -118,16 +118,16 @@ class S3Transport(Transport):
         found = self._get(self._k(layout.relpath("index", key)))
         if found is None:
             return None
-        manifest_id = parse_entry(found[0])
+        manifest_id = parse_entry(found[0], key)
         if manifest_id is None:
-            raise RemoteError(f"{self.url}: index entry {key} is damaged")
+            raise RemoteError(f"{self.url}: index entry {key} is damaged or another job's")
         return manifest_id
 
     def put_index(self, key: str, manifest_id: str) -> None:
         self.client.put_object(
             Bucket=self.bucket,
             Key=self._k(layout.relpath("index", key)),
-            Body=format_entry(manifest_id),
+            Body=format_entry(manifest_id, key),
         )
 
     def list_logs(self, kind: str) -> list[str]:

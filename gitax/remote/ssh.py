@@ -179,15 +179,15 @@ class SshTransport(Transport):
                 data = fh.read(200)
         except FileNotFoundError:
             return None
-        manifest_id = parse_entry(data)
+        manifest_id = parse_entry(data, key)
         if manifest_id is None:
-            raise RemoteError(f"{self.url}: index entry {key} is damaged")
+            raise RemoteError(f"{self.url}: index entry {key} is damaged or another job's")
         return manifest_id
 
     def put_index(self, key: str, manifest_id: str) -> None:
         target = layout.posix_join(self.root, "index", key)
         self._mkdirs(posixpath.dirname(target))
-        self._write_atomic(target, format_entry(manifest_id))
+        self._write_atomic(target, format_entry(manifest_id, key))
 
     def list_logs(self, kind: str) -> list[str]:
         names: list[str] = []

@@ -20,7 +20,7 @@ from gitax.jobs.buildlog import (
     merge_build_logs,
     parse_record,
 )
-from gitax.jobs.manifest import ManifestError, manifest_objects, parse_manifest
+from gitax.jobs.manifest import ManifestError, indexed_manifest, manifest_objects
 from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
 from gitax.remote.merge import MergeResult, merge_logs
 from gitax.remote.transport import RemoteError, Transport
@@ -164,7 +164,7 @@ def push(
             report.missing.append(key)
             continue
         jobs[key] = manifest_id
-        needed, upstream = manifest_objects(store.objects, manifest_id)
+        needed, upstream = manifest_objects(store.objects, key, manifest_id)
         objects |= needed
         upstream_of[key] = upstream - remote_keys
         todo |= upstream_of[key] - set(jobs)
@@ -285,11 +285,11 @@ def pull(
             report.bytes += fetch(manifest_id)
             report.objects += 1
         try:
-            m = parse_manifest(store.objects.get_bytes(manifest_id, "manifest"))
+            m = indexed_manifest(store.objects, key, manifest_id)
             if not have_it(m.files):
                 report.bytes += fetch(m.files)
                 report.objects += 1
-            needed, upstream = manifest_objects(store.objects, manifest_id)
+            needed, upstream = manifest_objects(store.objects, key, manifest_id)
         except (ManifestError, BadId) as e:
             raise RemoteError(f"{label}: job {key}: {e}") from None
         lacking |= {o for o in needed if not have_it(o)}

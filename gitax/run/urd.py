@@ -12,7 +12,7 @@ from gitax.jobs.buildlog import Call
 from gitax.jobs.inputs import InputHashes
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
-from gitax.jobs.manifest import Manifest, parse_manifest
+from gitax.jobs.manifest import Manifest, indexed_manifest
 from gitax.jobs.methods import Method
 from gitax.jobs.options import OptionError, resolve_options
 from gitax.jobs.project import Project
@@ -158,9 +158,7 @@ class Urd:
     def _note_changed_inputs(self, job: Job, manifest_id: str) -> None:
         """Say so when a reused job read an input file that differs now: inputs are not in
         the key (exax's rule), so the job is reused, but not silently."""
-        inputs = parse_manifest(
-            self.project.store.objects.get_bytes(manifest_id, "manifest")
-        ).inputs
+        inputs = indexed_manifest(self.project.store.objects, job.key, manifest_id).inputs
         if not inputs:
             return
         if self._inputs is None:

@@ -34,16 +34,18 @@ class FsckReport:
 
 def fsck(
     store: Store,
-    references: Callable[[bytes, str], list[str]],
+    references: Callable[[bytes, str], tuple[list[str], str | None]],
     check_log: Callable[[Path], list[tuple[int, str]]],
 ) -> FsckReport:
     """Check a store. `references(content, type)` names the objects a tree or manifest
-    refers to (raising ValueError when malformed); `check_log(path)` returns the bad lines
-    of an urd log. Both come from the layer that knows those formats."""
+    refers to and the key a manifest belongs to (raising ValueError when malformed);
+    `check_log(path)` returns the bad lines of an urd log. Both come from the layer that
+    knows those formats."""
     report = FsckReport()
     objects = store.objects
     present: set[str] = set()
     refs: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}  # manifest id -> the key of its job
     for oid in objects.ids():
         report.objects += 1
         try:
@@ -58,7 +60,9 @@ def fsck(
             present.add(oid)
             if obj_type in REFERRERS:
                 try:
-                    refs[oid] = references(data, obj_type)
+                    refs[oid], key = references(data, obj_type)
+                    if key is not None:
+                        owner[oid] = key
                 except ValueError as e:
                     report.problems.append(Problem(f"object {oid}", f"malformed {obj_type}: {e}"))
         except ObjectError as e:
@@ -70,17 +74,22 @@ def fsck(
     for key in store.index.keys():
         report.jobs += 1
         path = store.index.path(key)
-        manifest_id = parse_entry(path.read_bytes())
-        if manifest_id is None:
+        if not path.is_file():
+            continue  # a folder where an entry should be: one of the strays below
+        data = path.read_bytes()
+        manifest_id = parse_entry(data, key)
+        if manifest_id is None and parse_entry(data) is not None:
+            report.problems.append(Problem(str(path), "names the manifest of another job"))
+        elif manifest_id is None:
             report.problems.append(Problem(str(path), "damaged index entry"))
         elif manifest_id not in present:
             report.problems.append(Problem(str(path), f"names missing manifest {manifest_id}"))
-    stray = store.objects.objects
-    if stray.is_dir():
-        for shard in os.listdir(stray):
-            for name in os.listdir(stray / shard):
-                if not is_object_id(shard + name):
-                    report.problems.append(Problem(str(stray / shard / name), "not an object"))
+        elif owner.get(manifest_id, key) != key:
+            report.problems.append(
+                Problem(str(path), f"names the manifest of another job (key {owner[manifest_id]})")
+            )
+    report.problems += _strays(store.objects.objects, is_object_id, "not an object")
+    report.problems += _strays(store.index.root, is_object_id, "not an index entry")
     for kind in ("urd", "builds"):
         for name in layout.list_folder(store.root, kind):
             log = store.path(kind, name)
@@ -88,6 +97,20 @@ def fsck(
             for lineno, what in check_log(log):
                 report.problems.append(Problem(f"{log}:{lineno}", what))
     return report
+
+
+def _strays(folder: Path, valid: Callable[[str], bool], what: str) -> list[Problem]:
+    """Whatever in a sharded folder cannot be one of its records."""
+    found = []
+    names = os.listdir(folder) if folder.is_dir() else []
+    for shard in sorted(names):
+        if len(shard) != 2 or not (folder / shard).is_dir():
+            found.append(Problem(str(folder / shard), what))
+            continue
+        for name in sorted(os.listdir(folder / shard)):
+            if not valid(shard + name) or not (folder / shard / name).is_file():
+                found.append(Problem(str(folder / shard / name), what))
+    return found
 
 
 REFERRERS = ("tree", "manifest", "build")  # objects that name other objects

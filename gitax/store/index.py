@@ -14,26 +14,34 @@ from gitax.store.hashing import is_object_id
 
 
 class IndexCorrupt(GitaxError):
-    """An index entry does not hold a manifest id."""
+    """An index entry does not hold a manifest id, or holds another job's."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, another: bool = False) -> None:
         self.path = path
-        super().__init__(f"job index entry {path} is damaged; run `gitax fsck`")
+        what = "names another job's manifest" if another else "is damaged"
+        super().__init__(f"job index entry {path} {what}; run `gitax fsck`")
 
 
-def format_entry(manifest_id: str) -> bytes:
-    """An index file's content: the manifest id and a newline."""
-    if not is_object_id(manifest_id):
-        raise ValueError(f"not an object id: {manifest_id!r}")
-    return manifest_id.encode("ascii") + b"\n"
+def format_entry(manifest_id: str, key: str) -> bytes:
+    """An index file's content: the manifest id, a space, the job's key and a newline."""
+    if not is_object_id(manifest_id) or not is_object_id(key):
+        raise ValueError(f"not an object id: {manifest_id!r} / {key!r}")
+    return f"{manifest_id} {key}\n".encode("ascii")
 
 
-def parse_entry(data: bytes) -> str | None:
-    """The manifest id in an index file, or None if the bytes are not one."""
+def parse_entry(data: bytes, key: str | None = None) -> str | None:
+    """The manifest id in an index file, or None if the bytes are not an entry, or are
+    the entry of a key other than `key` (a swapped or misplaced file: reusing it would
+    serve another job). Entries written before the key was added hold the id alone."""
     text = data.decode("ascii", errors="replace")
-    if not text.endswith("\n") or not is_object_id(text[:-1]):
+    if not text.endswith("\n"):
         return None
-    return text[:-1]
+    manifest_id, _, own = text[:-1].partition(" ")
+    if not is_object_id(manifest_id) or (own and not is_object_id(own)):
+        return None
+    if own and key is not None and own != key:
+        return None
+    return manifest_id
 
 
 class JobIndex(abc.ABC):
@@ -66,8 +74,7 @@ class MemoryJobIndex(JobIndex):
         return self._entries.get(layout.check("index", key))
 
     def put(self, key: str, manifest_id: str) -> None:
-        layout.check("index", key)
-        format_entry(manifest_id)
+        format_entry(manifest_id, layout.check("index", key))
         self._entries[key] = manifest_id
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
@@ -97,13 +104,13 @@ class DiskJobIndex(JobIndex):
                 data = fh.read(200)
         except FileNotFoundError:
             return None
-        manifest_id = parse_entry(data)
+        manifest_id = parse_entry(data, key)
         if manifest_id is None:
-            raise IndexCorrupt(str(path))
+            raise IndexCorrupt(str(path), another=parse_entry(data) is not None)
         return manifest_id
 
     def put(self, key: str, manifest_id: str) -> None:
-        atomic_write(self.path(key), format_entry(manifest_id), crash_point="index.write")
+        atomic_write(self.path(key), format_entry(manifest_id, key), crash_point="index.write")
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
         if len(prefix) < 2 or not all(c in "0123456789abcdef" for c in prefix):
@@ -120,7 +127,7 @@ class DiskJobIndex(JobIndex):
         if not self.root.is_dir():
             return
         for shard in sorted(os.listdir(self.root)):
-            if len(shard) == 2:
+            if len(shard) == 2 and (self.root / shard).is_dir():
                 for name in sorted(os.listdir(self.root / shard)):
                     if is_object_id(shard + name):
                         yield shard + name

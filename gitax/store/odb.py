@@ -220,8 +220,8 @@ class DiskObjectDB(ObjectDB):
         if not self.objects.is_dir():
             return
         for shard in sorted(os.listdir(self.objects)):
-            if len(shard) != 2:
-                continue
+            if len(shard) != 2 or not (self.objects / shard).is_dir():
+                continue  # a stray file: fsck names it
             for rest in os.listdir(self.objects / shard):
                 if is_object_id(shard + rest):
                     yield shard + rest
