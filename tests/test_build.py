@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 from pathlib import Path
@@ -11,6 +12,7 @@ from conftest import ProjectDir, write
 
 from gitax.jobs.buildlog import BuildLogs, parse_record
 from gitax.jobs.job import Job, JobNotFound
+from gitax.jobs.manifest import format_manifest
 from gitax.jobs.options import OptionError
 from gitax.run.build import BuildError, BuildScriptFailed, run_build
 from gitax.run.runner import JobFailed
@@ -345,11 +347,12 @@ def test_build_script_errors(proj: ProjectDir) -> None:
 def test_ambiguous_prefix_lists_the_candidates(chain: ProjectDir) -> None:
     parse = run_build(chain.project()).built[0]
     project = chain.project()
-    manifest_id = project.store.index.get(parse.key)
-    assert manifest_id is not None
     # Two keys sharing a prefix: only the first 4 digits are given, so it is ambiguous.
-    project.store.index.put("abcd" + "0" * 60, manifest_id)
-    project.store.index.put("abcd" + "1" * 60, manifest_id)
+    for key in ("abcd" + "0" * 60, "abcd" + "1" * 60):
+        twin = dataclasses.replace(parse.manifest, key=key, id=f"parse-{key[:12]}")
+        project.store.index.put(
+            key, project.store.objects.put_bytes("manifest", format_manifest(twin))
+        )
     with pytest.raises(JobNotFound, match=r"'abcd' is ambiguous \(parse-abcd000000000000, "):
         Job("abcd", project)
     assert Job("abcd1", project).key == "abcd" + "1" * 60

@@ -16,7 +16,7 @@ from typing import Any
 from gitax.errors import GitaxError
 from gitax.jobs.inputs import InputHashes
 from gitax.jobs.resultlock import LOCK_FILE, LockedResult, parse_lock, read_lock
-from gitax.store.hashing import git_blob_id, object_hasher
+from gitax.store.hashing import git_blob_id, object_id_of_file
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,10 @@ def _file_blob(path: Path) -> str | None:
 
 
 def _object_id_of_file(path: Path) -> str | None:
-    h = object_hasher("blob")
     try:
-        with open(path, "rb") as fh:
-            while chunk := fh.read(1 << 20):
-                h.update(chunk)
+        return object_id_of_file("blob", path)
     except (FileNotFoundError, IsADirectoryError):
         return None
-    return str(h.hexdigest())
 
 
 def _index_to_commit(repo: Any) -> Any:

@@ -6,10 +6,13 @@ from pathlib import Path
 
 from gitax.errors import GitaxError
 from gitax.jobs.buildlog import parse_entry, parse_record
+from gitax.jobs.job import Job
 from gitax.jobs.manifest import parse_manifest, parse_tree
 from gitax.jobs.project import Project
 from gitax.jobs.urdlog import UrdError, parse_line
-from gitax.store.fsck import FsckReport, fsck
+from gitax.jobs.workdir import differences
+from gitax.store import layout
+from gitax.store.fsck import FsckReport, Problem, fsck
 from gitax.store.layout import BadId
 from gitax.store.reflog import read_lines
 
@@ -44,5 +47,31 @@ def bad_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def check_project(project: Project) -> FsckReport:
-    """fsck of the project's store."""
-    return fsck(project.store, references, bad_lines)
+    """fsck of the project's store, and of the work folders of its stored jobs."""
+    report = fsck(project.store, references, bad_lines)
+    report.problems += workdir_problems(project)
+    return report
+
+
+def workdir_problems(project: Project) -> list[Problem]:
+    """Every file of a stored job's work folder that differs from the store (hashed)."""
+    store = project.store
+    found = []
+    for jid in layout.list_folder(store.root, "work"):
+        method, _, prefix = jid.rpartition("-")
+        for key in store.index.keys_with_prefix(prefix):
+            try:
+                job = Job.from_key(project, key)
+                if job.method != method:
+                    continue
+                what = differences(store.path("work", jid), job.manifest, store.objects)
+            except GitaxError:
+                continue  # the index entry or manifest is damaged: reported above
+            found += [
+                Problem(
+                    f"{store.path('work', jid)}/{line.split(': ', 1)[0]}",
+                    line.split(": ", 1)[1] + "; remove the folder: it is rebuilt from the store",
+                )
+                for line in what
+            ]
+    return found

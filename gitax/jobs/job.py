@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitax.errors import GitaxError
+from gitax.jobs import workdir
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import Manifest, check_relpath, indexed_manifest, parse_tree
 from gitax.jobs.project import Project, current_project
@@ -19,7 +20,7 @@ from gitax.store.fsutil import atomic_symlink, unique_dir
 from gitax.store.hashing import from_jsonable
 
 ID_RE = re.compile(r"^(?:([A-Za-z_][A-Za-z0-9_]*)-)?([0-9a-f]{4,64})$")
-OUTPUT_DIR = "OUTPUT"
+OUTPUT_DIR = workdir.OUTPUT_DIR
 
 
 def phase_order(name: str) -> tuple[int, int]:
@@ -263,16 +264,26 @@ def link_file(job: Job, filename: str, link: Path) -> Path:
     return link
 
 
+_intact: set[str] = set()  # keys whose work folder this process found untouched
+
+
 def materialise(job: Job) -> Path:
-    """The workdir of a job: plain files rebuilt from the store when missing."""
+    """The workdir of a job: plain files rebuilt from the store when missing, or when a
+    file there no longer looks like the stored one (size or mtime changed)."""
     store = job.project.store
     final = store.path("work", job.id)
-    if final.is_dir():
+    if job.key in _intact and final.is_dir():
         return final
+    tree = parse_tree(store.objects.get_bytes(job.manifest.files, "tree"))
+    mtime = workdir.sealed_mtime(job.manifest)
+    if final.is_dir():
+        if workdir.intact(final, tree, mtime):
+            _intact.add(job.key)
+            return final
+        _set_aside(final, store.tmp, job.id)
     store.tmp.mkdir(parents=True, exist_ok=True)
     tmp = unique_dir(store.tmp, f"mat-{job.id}-")  # the umask's mode: others may read it
     try:
-        tree = parse_tree(store.objects.get_bytes(job.manifest.files, "tree"))
         for rel, entry in tree.items():
             dest = tmp / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +292,7 @@ def materialise(job: Job) -> Path:
             (tmp / OUTPUT_DIR).mkdir()
             for phase, oid in job.manifest.output.items():
                 store.objects.copy_to_file(oid, tmp / OUTPUT_DIR / check_relpath(phase))
+        workdir.seal(tmp, mtime)
         store.work.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(tmp, final)
@@ -293,3 +305,15 @@ def materialise(job: Job) -> Path:
             shutil.rmtree(tmp)
         raise
     return final
+
+
+def _set_aside(final: Path, tmp: Path, jid: str) -> None:
+    """Move a changed work folder out of the way (another reader may have done so) and
+    remove it: its files are not the job's any more."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    aside = unique_dir(tmp, f"changed-{jid}-")
+    try:
+        os.replace(final, aside / jid)
+    except FileNotFoundError:
+        pass
+    shutil.rmtree(aside, ignore_errors=True)

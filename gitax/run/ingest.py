@@ -19,6 +19,7 @@ from gitax.jobs.manifest import (
     format_tree,
 )
 from gitax.jobs.project import Project
+from gitax.jobs.workdir import own_copy, seal, sealed_mtime
 from gitax.store.fsutil import file_mode, made_dir
 from gitax.store.hashing import git_blob_id, to_jsonable
 
@@ -65,6 +66,7 @@ def ingest(
     entries = {}
     for name in names:
         path = jobdir / name
+        own_copy(path)  # before it is hashed: a hard link's other name may change later
         st = path.stat()
         entries[name] = TreeEntry(
             objects.put_file("blob", path), st.st_size, bool(st.st_mode & 0o111)
@@ -105,12 +107,13 @@ def ingest(
     failpoint("ingest.manifest")
     store.index.put(spec.key, manifest_id)  # the commit point
     failpoint("ingest.indexed")
-    settle_workdir(jobdir, set(names), store.path("work", spec.id))
+    settle_workdir(jobdir, set(names), store.path("work", spec.id), sealed_mtime(manifest))
     return Job.from_key(project, spec.key, manifest)
 
 
-def settle_workdir(jobdir: Path, keep: set[str], final: Path) -> None:
-    """Make the run directory look exactly like a materialised job and move it into place."""
+def settle_workdir(jobdir: Path, keep: set[str], final: Path, mtime: int) -> None:
+    """Make the run directory look exactly like a materialised job (its own files, read
+    only, sealed) and move it into place."""
     for dirpath, dirnames, filenames in os.walk(jobdir, topdown=False):
         rel_dir = os.path.relpath(dirpath, jobdir)
         if rel_dir == OUTPUT_DIR:
@@ -129,6 +132,7 @@ def settle_workdir(jobdir: Path, keep: set[str], final: Path) -> None:
                 continue
             with contextlib.suppress(OSError):
                 os.rmdir(path)  # only empty ones
+    seal(jobdir, mtime)
     made_dir(final.parent)
     if final.exists():
         shutil.rmtree(final)

@@ -130,13 +130,27 @@ class _Pump:
 
 
 def _pump(
-    fds: dict[str, int], pump: _Pump, tick: Callable[[], None] | None, interval: float = 1.0
+    fds: dict[str, int],
+    pump: _Pump,
+    tick: Callable[[], None] | None,
+    exited: tuple[int, Callable[[], None]] | None = None,
+    interval: float = 1.0,
 ) -> None:
+    """Copy the pipes until each is closed. `exited` is a pidfd of the job process and
+    what to do when it exits: a process it left running holds the pipes open, so its end
+    is the job's end, not theirs."""
     with selectors.DefaultSelector() as sel:
         for name, fd in fds.items():
             sel.register(fd, selectors.EVENT_READ, name)
-        while sel.get_map():
+        if exited is not None:
+            sel.register(exited[0], selectors.EVENT_READ, None)
+        while len(sel.get_map()) > (exited is not None):
             for key, _ in sel.select(timeout=interval):
+                if key.data is None and exited is not None:
+                    sel.unregister(key.fd)
+                    exited[1]()
+                    exited = None
+                    continue
                 chunk = os.read(key.fd, 65536)
                 if chunk:
                     pump.feed(key.data, chunk)
@@ -177,6 +191,7 @@ def run_job(
     if pid == 0:  # pragma: no cover - the job process reports through pipes and exit status
         code = 1
         try:
+            os.setpgid(0, 0)  # its own process group: what it leaves running dies with it
             for r, _ in pipes.values():
                 os.close(r)
             prepare_child()
@@ -185,19 +200,24 @@ def run_job(
             code = proc.run({name: w for name, (_, w) in pipes.items()})
         finally:
             os._exit(code)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)  # also here, so that it holds before either side goes on
     for _, w in pipes.values():
         os.close(w)
     reads = {name: r for name, (r, _) in pipes.items()}
     pump = _Pump(jobdir, live)
+    pidfd = _pidfd(pid)
     try:
-        _pump(reads, pump, tick)
+        _pump(reads, pump, tick, None if pidfd is None else (pidfd, lambda: _kill_group(pid)))
         _, code, usage = os.wait4(pid, 0)
+        _kill_group(pid)  # before its files are read: nothing it started may change them
     except BaseException:
         with deferred_interrupts():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)  # its slices die with it (PR_SET_PDEATHSIG)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+            _kill_group(pid)
             _forget_status(store.root, pid)
             _keep_failed(store.failed, spec.id, jobdir)
         raise
@@ -205,6 +225,8 @@ def run_job(
         pump.close()
         for r in reads.values():
             os.close(r)
+        if pidfd is not None:
+            os.close(pidfd)
     with deferred_interrupts():  # an interrupt now waits until the store is consistent
         return _conclude(project, spec, jobdir, pump.result, code, usage, started, t0, pid, git)
 
@@ -274,6 +296,21 @@ def _failure(ctl: Path, code: int, store_root: Path, pid: int) -> tuple[str, int
         phase = json.loads(path.read_bytes()).get("phase", phase)
     _forget_status(store_root, pid)
     return phase, None, describe_exit(code), ""
+
+
+def _pidfd(pid: int) -> int | None:
+    """A file descriptor that becomes readable when the process exits (Linux 5.3+)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None  # then the job ends when the last of its pipes closes
+
+
+def _kill_group(pid: int) -> None:
+    """Kill whatever the job process left running in its process group (a background
+    process a method started, a slice's child)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _forget_status(store_root: Path, pid: int) -> None:

@@ -108,6 +108,8 @@ def _strays(folder: Path, valid: Callable[[str], bool], what: str) -> list[Probl
             found.append(Problem(str(folder / shard), what))
             continue
         for name in sorted(os.listdir(folder / shard)):
+            if name.startswith("."):
+                continue  # the temp file of a write a crash cut short: never read
             if not valid(shard + name) or not (folder / shard / name).is_file():
                 found.append(Problem(str(folder / shard / name), what))
     return found

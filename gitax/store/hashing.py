@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 from typing import Any
 
 HASH_NAME = "sha256"
@@ -68,6 +69,15 @@ def object_id(obj_type: str, content: bytes) -> str:
     h = object_hasher(obj_type)
     h.update(content)
     return h.hexdigest()
+
+
+def object_id_of_file(obj_type: str, path: str | os.PathLike[str]) -> str:
+    """The id a file's content would have as an object of `obj_type`, read in chunks."""
+    h = object_hasher(obj_type)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return str(h.hexdigest())
 
 
 def git_blob_id(data: bytes) -> str:
