@@ -29,6 +29,17 @@ class RemoteConfig:
     endpoint_url: str | None = None
     trusted: bool = False  # pickles of jobs pulled from it may be loaded
 
+    def identity(self, root: Path) -> str:
+        """What the remote is, whatever it is called: a pulled job's origin records it,
+        and its pickles are trusted only if a trusted remote of the project is the same
+        one (another project sharing the store may name an untrusted remote alike)."""
+        url = self.url
+        if "://" not in url or url.startswith("file://"):
+            return "file://" + os.path.realpath(root / url.removeprefix("file://"))
+        if url.startswith("s3://") and self.endpoint_url:
+            return f"{url} at {self.endpoint_url}"
+        return url
+
 
 @dataclass(frozen=True)
 class Config:

@@ -37,7 +37,8 @@ class UntrustedPickle(GitaxError):
         self.job, self.remote = job, remote
         super().__init__(
             f"{job} was pulled from remote {remote!r}, and loading its pickles runs code: "
-            f"set `trusted = true` in [remotes.{remote}] of gitax.toml if you trust it"
+            f"set `trusted = true` in [remotes.{remote}] of gitax.toml if you trust it "
+            "(trust follows the remote's URL, not its name)"
         )
 
 
@@ -169,12 +170,15 @@ class Job:
     def check_trusted(self) -> None:
         """Refuse to unpickle anything of a job pulled from a remote not marked trusted:
         loading a pickle runs code."""
-        remote = self.project.store.origins.remote_of(self.key)
-        if remote is None:
+        origin = self.project.store.origins.remote_of(self.key)
+        if origin is None:
             return  # built here
-        config = self.project.config.remotes.get(remote)
-        if config is None or not config.trusted:
-            raise UntrustedPickle(self.id, remote)
+        name, identity = origin
+        root = self.project.root
+        for remote in self.project.config.remotes.values():
+            if remote.trusted and identity and remote.identity(root) == identity:
+                return
+        raise UntrustedPickle(self.id, name)
 
     def load(self, name: str | None = None, sliceno: int | None = None) -> Any:
         """The job's value (no name), or an unpickled file of the job."""

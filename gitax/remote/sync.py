@@ -72,7 +72,14 @@ def pull_project(
             lists = None
         with shared(project.store.root):  # gc waits until the pulled jobs are indexed
             return pull(
-                project.store, transport, keys, lists, progress, remote.name, sel.everything
+                project.store,
+                transport,
+                keys,
+                lists,
+                progress,
+                remote.name,
+                sel.everything,
+                remote.identity(project.root),
             )
 
 
@@ -82,7 +89,14 @@ def fetch_job(project: Project, key: str) -> bool:
     with opened(remote) as transport:
         if transport.get_index(key) is None:
             return False
-        report = pull(project.store, transport, {key}, [], remote_name=remote.name)
+        report = pull(
+            project.store,
+            transport,
+            {key},
+            [],
+            remote_name=remote.name,
+            identity=remote.identity(project.root),
+        )
     return not report.missing
 
 

@@ -25,6 +25,7 @@ from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
 from gitax.remote.merge import MergeResult, merge_logs
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store.layout import BadId
+from gitax.store.lockfile import locked
 from gitax.store.objects import WrongType
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store
@@ -200,10 +201,12 @@ def pull(
     progress: Progress | None = None,
     remote_name: str = "",
     builds: bool = False,
+    identity: str = "",
 ) -> TransferReport:
     """Fetch the jobs `keys`, those of the urd lists `lists` (None: all the remote has),
     and merge those lists into the local ones; with `builds`, every build record and the
-    jobs of each script's latest runs too."""
+    jobs of each script's latest runs too. `identity` (RemoteConfig.identity) is what the
+    origin of each job records, and what trust is later decided by."""
     report = TransferReport()
     label = f"remote {remote_name or remote.url}"
     names = remote.list_urd() if lists is None else lists
@@ -300,8 +303,13 @@ def pull(
     # After every object is here and verified; upstream jobs first, so that an indexed
     # job always means its whole upstream is complete (what the skip above relies on).
     for key in upstream_first(upstream_of):
-        store.origins.record(key, remote_name or remote.url, remote.url)  # before it shows
-        store.index.put(key, jobs[key])
+        # One job, one writer: under the job's lock, as a build runs it, and not over a
+        # job a build here stored meanwhile (its work folder and origin are the local one).
+        with locked(store.path("lock", key), timeout=None):
+            if store.index.get(key) is not None:
+                continue
+            store.origins.record(key, remote_name or remote.url, identity or remote.url)
+            store.index.put(key, jobs[key])
         report.jobs += 1
     urd = UrdLists(store.urd)
     for name, data in logs.items():

@@ -105,6 +105,7 @@ def ingest(
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
     failpoint("ingest.manifest")
+    store.origins.forget(spec.key)  # built here: whatever a pull once noted is moot
     store.index.put(spec.key, manifest_id)  # the commit point
     failpoint("ingest.indexed")
     settle_workdir(jobdir, set(names), store.path("work", spec.id), sealed_mtime(manifest))

@@ -8,6 +8,7 @@ job's pickles may be loaded (see gitax.jobs.job.Job.load).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -23,12 +24,12 @@ def format_origin(remote: str, url: str) -> bytes:
     return f"pulled {remote} {url}\n".encode()
 
 
-def parse_origin(data: bytes) -> str | None:
-    """The remote name in an origin file, or None if malformed."""
+def parse_origin(data: bytes) -> tuple[str, str] | None:
+    """(remote name, URL) in an origin file, or None if malformed."""
     parts = data.decode("utf-8", "replace").rstrip("\n").split(" ", 2)
-    if len(parts) < 2 or parts[0] != "pulled" or not parts[1]:
+    if len(parts) < 3 or parts[0] != "pulled" or not parts[1] or not parts[2]:
         return None
-    return parts[1]
+    return parts[1], parts[2]
 
 
 class Origins:
@@ -45,10 +46,16 @@ class Origins:
         """Note that job `key` was pulled from `remote` (before its index entry is written)."""
         atomic_write(self.path(key), format_origin(remote, url))
 
-    def remote_of(self, key: str) -> str | None:
-        """The remote a job was pulled from, or None if it was built here."""
+    def forget(self, key: str) -> None:
+        """Note that job `key` was built here (before its index entry is written)."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path(key))
+
+    def remote_of(self, key: str) -> tuple[str, str] | None:
+        """(name, URL) of the remote a job was pulled from, or None if it was built here;
+        ('an unknown remote', '') for a damaged origin file, which trusts nothing."""
         try:
             data = self.path(key).read_bytes()
         except FileNotFoundError:
             return None
-        return parse_origin(data) or "an unknown remote"
+        return parse_origin(data) or ("an unknown remote", "")
