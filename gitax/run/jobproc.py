@@ -47,6 +47,9 @@ ALLOWED = {
 
 # Set in each job process: the git state its build recorded, for subjobs built inside it.
 inherited_git: dict[str, Any] | None = None
+# (key, id) of every job this process runs inside, outermost first: a subjob that needs
+# one of them would wait for itself.
+running: tuple[tuple[str, str], ...] = ()
 
 
 class SliceFailed(Exception):
@@ -299,6 +302,8 @@ class JobProcess:
             job_started=time.time(),
         )
         board.set_phase(LOADING)
+        global running
+        running = (*running, (self.spec.key, self.spec.id))
         phase, sliceno = LOADING, None
         try:
             os.chdir(self.jobdir)

@@ -25,6 +25,7 @@ from gitax.jobs.urdlog import (
     normalise_timestamp,
     now_recorded,
 )
+from gitax.run import jobproc
 from gitax.run.environment import environment
 from gitax.run.joblist import JobList, UrdItem
 from gitax.run.runner import JobSpec, run_job
@@ -323,6 +324,12 @@ class Urd:
         """Run a job unless another build is running it: then wait, and reuse its result.
         The lock names its holder's host and pid; one left by a dead process is taken over."""
         lock = self.project.store.path("lock", spec.key)
+        inside = [jid for key, jid in jobproc.running if key == spec.key]
+        if inside:
+            chain = " -> ".join([*(jid for _, jid in jobproc.running), spec.id])
+            raise BuildError(
+                f"subjob cycle: {chain}; a job cannot build itself, or a job that builds it"
+            )
 
         def waiting(holder: str) -> None:
             self.reporter.job_started(spec.id, [f"another build ({holder}) is running it; waiting"])

@@ -10,6 +10,7 @@ from pathlib import Path
 from gitax.store import layout
 from gitax.store.hashing import is_object_id
 from gitax.store.index import parse_entry
+from gitax.store.lockfile import holder_is_gone
 from gitax.store.objects import ObjectError
 from gitax.store.store import Store
 
@@ -30,6 +31,8 @@ class FsckReport:
     jobs: int = 0
     logs: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Locks whose holder is gone: not damage (the next writer takes them over), but said.
+    stale_locks: list[Problem] = field(default_factory=list)
 
 
 def fsck(
@@ -90,6 +93,7 @@ def fsck(
             )
     report.problems += _strays(store.objects.objects, is_object_id, "not an object")
     report.problems += _strays(store.index.root, is_object_id, "not an index entry")
+    report.stale_locks = stale_locks(store.root)
     for kind in ("urd", "builds"):
         for name in layout.list_folder(store.root, kind):
             log = store.path(kind, name)
@@ -97,6 +101,25 @@ def fsck(
             for lineno, what in check_log(log):
                 report.problems.append(Problem(f"{log}:{lineno}", what))
     return report
+
+
+def stale_locks(root: Path) -> list[Problem]:
+    """Every lock file in the store whose holder is gone (or that is empty)."""
+    found = []
+    for dirpath, _, filenames in os.walk(root):
+        for name in sorted(filenames):
+            if not name.endswith(".lock") or name.startswith("."):
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                with open(path, "rb") as fh:
+                    holder = fh.read(300).decode("utf-8", "replace")
+            except OSError:
+                continue  # released meanwhile
+            if holder_is_gone(holder):
+                who = " ".join(holder.split()[:2]) or "nobody (empty)"
+                found.append(Problem(path, f"stale lock held by {who}, which is gone"))
+    return found
 
 
 def _strays(folder: Path, valid: Callable[[str], bool], what: str) -> list[Problem]:
