@@ -65,7 +65,10 @@ def objects_of(root: Path) -> dict[str, bytes]:
 
 def test_push_then_pull_reproduces_every_job_and_the_build_runs_nothing(alice: Path) -> None:
     out = gitax("push", cwd=alice).stdout
-    assert out.startswith("pushed ") and "to team" in out
+    made, pushed = out.splitlines()[:2]
+    assert made.startswith("made a new gitax store at ") and made.endswith(" for remote team")
+    assert pushed.startswith("pushed ") and "to team" in pushed
+    assert not gitax("push", cwd=alice).stdout.startswith("made")  # only the first time
     bob = clone(alice, alice.parent / "bob")
     assert "pulled " in gitax("pull", cwd=bob).stdout
     theirs, mine = objects_of(alice), objects_of(bob)
@@ -91,7 +94,7 @@ def test_a_second_push_sends_nothing(alice: Path) -> None:
 
 def test_a_corrupted_object_on_the_remote_is_refused_on_pull(alice: Path) -> None:
     push_project(Project.find(alice), None, Selection())
-    remote = PathTransport(str(alice.parent / "shared"))
+    remote = PathTransport(str(alice.parent / "shared"), create=True)
     victim = sorted(remote.list_objects())[0]
     path = remote.odb.path(victim)
     os.chmod(path, 0o644)
@@ -191,7 +194,7 @@ class FailingTransport(PathTransport):
     """A path remote whose connection drops after some objects."""
 
     def __init__(self, path: str, after: int) -> None:
-        super().__init__(path)
+        super().__init__(path, create=True)
         self.left = after
 
     def put_object(self, oid: str, src: Path) -> None:
@@ -238,7 +241,7 @@ def test_a_push_killed_by_sigkill_then_rerun_completes(alice: Path) -> None:
     gitax("build", cwd=alice)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     proc = subprocess.Popen([sys.executable, "-m", "gitax", "push"], cwd=alice, env=env)
-    remote = PathTransport(str(alice.parent / "shared"))
+    remote = PathTransport(str(alice.parent / "shared"), create=True)
     deadline = time.monotonic() + 30
     while not remote.list_objects() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.005)
@@ -263,6 +266,44 @@ def test_fetch_auto_fetches_instead_of_running(alice: Path) -> None:
     cfg.write_text(cfg.read_text().replace("[gitax]\n", '[gitax]\nfetch = "auto"\n'))
     doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])
     assert doc["built"] == [] and len(doc["reused"]) == 2
+
+
+@pytest.mark.parametrize("trouble", ["no store there", "a corrupt object"])
+def test_fetch_auto_runs_the_job_here_when_the_remote_cannot_give_it(
+    alice: Path, trouble: str
+) -> None:
+    bob = clone(alice, alice.parent / "bob")
+    cfg = bob / "gitax.toml"
+    cfg.write_text(cfg.read_text().replace("[gitax]\n", '[gitax]\nfetch = "auto"\n'))
+    if trouble == "a corrupt object":
+        gitax("push", cwd=alice)
+        remote = PathTransport(str(alice.parent / "shared"))
+        for oid in remote.list_objects():
+            path = remote.odb.path(oid)
+            os.chmod(path, 0o644)
+            path.write_bytes(path.read_bytes()[:-1] + b"x")
+    proc = gitax("build", "--json", cwd=bob, check=False)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout.splitlines()[-1])
+    assert len(doc["built"]) == 2 and doc["reused"] == []
+    said = proc.stdout + proc.stderr
+    assert said.count("not fetched") == 1 and "running it here" in said
+    assert ("no gitax store there" if trouble == "no store there" else "corrupt") in said
+    assert "gitax fsck" not in said  # the local store is fine: the remote's copy is not
+    assert gitax("fsck", cwd=bob).returncode == 0
+
+
+def test_a_path_that_is_not_a_store_is_never_made_one_by_pull(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    make_pipeline(root, str(tmp_path / "typo"))
+    proc = gitax("pull", cwd=root, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "no gitax store there" in proc.stderr and "--init" in proc.stderr
+    assert not (tmp_path / "typo").exists()
+    out = gitax("remote", "add", "new", str(tmp_path / "new"), "--init", cwd=root).stdout
+    assert out.splitlines()[-1] == f"made a new gitax store at {tmp_path / 'new'}"
+    assert (tmp_path / "new" / "format").is_file()
+    assert "pulled 0 objects" in gitax("pull", "new", cwd=root).stdout
 
 
 def test_remote_add_list_remove(tmp_path: Path, proj: ProjectDir) -> None:
@@ -330,7 +371,7 @@ def test_a_hostile_tree_from_a_remote_is_refused_on_pull(tmp_path: Path) -> None
     from gitax.jobs.manifest import Manifest, format_manifest
     from gitax.store.hashing import canonical_json
 
-    shared = PathTransport(str(tmp_path / "shared"))
+    shared = PathTransport(str(tmp_path / "shared"), create=True)
     blob = shared.odb.put_bytes("blob", b"owned")
     tree = shared.odb.put_bytes(
         "tree",

@@ -62,7 +62,7 @@ def test_a_collaborator_builds_nothing_after_pull(remote: RemoteConfig, tmp_path
 def test_a_corrupted_remote_object_is_refused(remote: RemoteConfig, tmp_path: Path) -> None:
     alice = setup(tmp_path / "alice", remote)
     gitax("push", cwd=alice)
-    transport = open_transport(remote)
+    transport = open_transport(remote, create=True)
     victim = sorted(transport.list_objects())[0]
     bad = tmp_path / "bad"
     transport.get_object(victim, bad)
@@ -110,7 +110,7 @@ def test_two_concurrent_pushes_to_one_list_lose_nothing(
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
-    transport = open_transport(remote)
+    transport = open_transport(remote, create=True)
     log = transport.read_urd("main")
     transport.close()
     assert log.count(b"\n") == 2 and b"by user 0" in log and b"by user 1" in log
@@ -140,7 +140,7 @@ def test_an_interrupted_push_is_completed_by_running_it_again(
     alice = setup(tmp_path / "alice", remote)
     project = Project.find(alice)
     keys = set(project.store.index.keys())
-    transport = open_transport(remote)
+    transport = open_transport(remote, create=True)
     with pytest.raises(ConnectionError):
         push(project.store, Dropping(transport, after=2), keys, ["main"])  # type: ignore[arg-type]
     assert 0 < len(transport.list_objects()) <= 2 + WORKERS

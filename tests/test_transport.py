@@ -20,7 +20,7 @@ def make_transport(kind: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     if kind == "memory":
         return MemoryTransport()
     if kind == "path":
-        return PathTransport(str(tmp_path / "remote"))
+        return PathTransport(str(tmp_path / "remote"), create=True)
     return request.getfixturevalue(f"{kind}_transport")
 
 

@@ -22,16 +22,26 @@ def remote() -> None:
 @click.option("--default", "is_default", is_flag=True, help="Use it when no remote is named.")
 @click.option("--endpoint-url", help="For s3:// remotes: the S3-compatible server.")
 @click.option("--trusted", is_flag=True, help="Allow loading the pickles of jobs pulled from it.")
+@click.option("--init", "init", is_flag=True, help="Make a new store there if it has none.")
 @click.pass_obj
 def remote_add(
-    ctx: Context, name: str, url: str, is_default: bool, endpoint_url: str | None, trusted: bool
+    ctx: Context,
+    name: str,
+    url: str,
+    is_default: bool,
+    endpoint_url: str | None,
+    trusted: bool,
+    init: bool,
 ) -> None:
     """Add a remote: a path, file://, ssh://user@host/path or s3://bucket/prefix."""
     from gitax.remote.config import add_remote
+    from gitax.remote.sync import init_remote
 
-    add_remote(ctx.project(), name, url, is_default, endpoint_url, trusted)
+    added = add_remote(ctx.project(), name, url, is_default, endpoint_url, trusted)
     notes = [n for n, on in (("default", is_default), ("trusted", trusted)) if on]
     click.echo(f"added remote {name} {url}" + (f" ({', '.join(notes)})" if notes else ""))
+    if init and init_remote(added):
+        click.echo(f"made a new gitax store at {url}")
 
 
 @remote.command("remove")
@@ -123,7 +133,10 @@ def push(
     bar = ProgressLine("pushing")
     report = push_project(project, remote_name, _selection(lists, jobs, results), bar)
     bar.end()
-    _summary("pushed", report, f"to {project.config.remote(remote_name).name}")
+    remote = project.config.remote(remote_name)
+    if report.created:
+        click.echo(f"made a new gitax store at {remote.url} for remote {remote.name}")
+    _summary("pushed", report, f"to {remote.name}")
 
 
 @click.command()

@@ -16,16 +16,25 @@ from gitax.store.fsutil import file_mode, fsync_dir
 from gitax.store.index import DiskJobIndex, IndexCorrupt
 from gitax.store.odb import DiskObjectDB
 from gitax.store.reflog import rewrite
-from gitax.store.store import Store, StoreError
+from gitax.store.store import FORMAT_FILE, Store, StoreError
 
 
 class PathTransport(Transport):
     """A gitax store at a path."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, create: bool = False) -> None:
         self.url = path
+        root = os.path.expanduser(path)
+        # A path that is not a store is more often a typo or a disk not mounted than a
+        # wish for a new remote: only a push (saying so) or `remote add --init` makes one.
+        self.created = not os.path.exists(os.path.join(root, FORMAT_FILE))
+        if self.created and not create:
+            raise RemoteError(
+                f"remote {path}: no gitax store there (a typo, or a disk not mounted?); "
+                "`gitax push` or `gitax remote add --init` makes one"
+            )
         try:
-            self.store = Store.open(os.path.expanduser(path))
+            self.store = Store.open(root)
         except StoreError as e:
             raise RemoteError(f"remote {path}: {e}") from None
         self.odb: DiskObjectDB = self.store.objects

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gitax.config import RemoteConfig
 from gitax.errors import GitaxError
 from gitax.jobs.job import Job
 from gitax.jobs.project import Project
@@ -54,8 +55,10 @@ def push_project(
     lists = [check_list_name(n) for n in sel.lists] if sel.lists else []
     if sel.everything:
         lists = local.names()
-    with opened(remote) as transport:
-        return push(project.store, transport, keys, lists, progress, builds=sel.everything)
+    with opened(remote, create=True) as transport:
+        report = push(project.store, transport, keys, lists, progress, builds=sel.everything)
+        report.created = getattr(transport, "created", False)
+        return report
 
 
 def pull_project(
@@ -105,5 +108,11 @@ def push_for_commits(project: Project, lock_texts: list[tuple[str, str]]) -> Tra
     keys: set[str] = set()
     for rev, text in lock_texts:
         keys |= {r.key for r in parse_lock(text, f"{rev}:gitax.lock").values()}
-    with opened(project.config.remote(None)) as transport:
+    with opened(project.config.remote(None), create=True) as transport:
         return push(project.store, transport, keys, [])
+
+
+def init_remote(remote: RemoteConfig) -> bool:
+    """Make a store at a path remote that has none; True if it made one."""
+    with opened(remote, create=True) as transport:
+        return bool(getattr(transport, "created", False))

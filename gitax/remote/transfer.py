@@ -26,7 +26,7 @@ from gitax.remote.merge import MergeResult, merge_logs
 from gitax.remote.transport import RemoteError, Transport
 from gitax.store.layout import BadId
 from gitax.store.lockfile import locked
-from gitax.store.objects import WrongType
+from gitax.store.objects import ObjectCorrupt, WrongType
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
@@ -47,6 +47,7 @@ class TransferReport:
     conflicts: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # job keys the source lacks
     cleaned: int = 0  # stale temp files removed from the remote
+    created: bool = False  # the push made a new store at the remote's path
 
 
 def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
@@ -240,7 +241,13 @@ def pull(
         try:
             remote.get_object(oid, Path(tmp))
             size = os.path.getsize(tmp)
-            store.objects.adopt(oid, tmp)  # verified before it is stored
+            try:
+                store.objects.adopt(oid, tmp)  # verified before it is stored
+            except ObjectCorrupt as e:  # the remote's copy, not the local store, is bad
+                raise RemoteError(
+                    f"{label}: its copy of object {oid} is corrupt ({e.reason}); nothing "
+                    "of it was stored here: push it again from a store that has it whole"
+                ) from None
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -133,8 +133,9 @@ def check_url(name: str, url: str) -> str:
     return "path"
 
 
-def open_transport(remote: RemoteConfig) -> Transport:
-    """The transport for a remote's URL."""
+def open_transport(remote: RemoteConfig, create: bool = False) -> Transport:
+    """The transport for a remote's URL; `create` makes a store at a path that has none
+    (`created` then says so)."""
     url = remote.url
     kind = check_url(remote.name, url)
     if kind == "ssh":
@@ -147,13 +148,13 @@ def open_transport(remote: RemoteConfig) -> Transport:
         return S3Transport(url, remote.endpoint_url)
     from gitax.remote.pathfs import PathTransport
 
-    return PathTransport(url.removeprefix("file://"))
+    return PathTransport(url.removeprefix("file://"), create)
 
 
 @contextlib.contextmanager
-def opened(remote: RemoteConfig):  # type: ignore[no-untyped-def]
+def opened(remote: RemoteConfig, create: bool = False):  # type: ignore[no-untyped-def]
     """A transport for the block, closed after it."""
-    transport = open_transport(remote)
+    transport = open_transport(remote, create)
     try:
         yield transport
     finally:

@@ -174,6 +174,19 @@ class Urd:
                     "the method's depend_extra to re-run",
                 )
 
+    def _fetched(self, spec: JobSpec) -> bool:
+        """Fetch a job from the default remote; a remote that cannot give it (unreachable,
+        or a corrupt copy) is said aloud and the job runs here instead."""
+        assert self.fetch is not None
+        try:
+            return self.fetch(spec.key)
+        except (GitaxError, OSError) as e:
+            self.fetch = None  # one remote's trouble, told once: the build goes on here
+            note = getattr(self.reporter, "job_note", None)
+            if note is not None:
+                note(spec.id, f"not fetched ({e}); running it here, and not fetching again")
+            return False
+
     def build(
         self,
         method: str,
@@ -188,7 +201,7 @@ class Urd:
         spec = self.plan(method, options, jobs, datasets, params)
         manifest_id = self.project.store.index.get(spec.key)
         if manifest_id is None and self.fetch is not None and not self.dry_run:
-            if self.fetch(spec.key):  # a collaborator ran it: fetched instead of run
+            if self._fetched(spec):  # a collaborator ran it: fetched instead of run
                 manifest_id = self.project.store.index.get(spec.key)
         if manifest_id is not None:
             job = Job.from_key(self.project, spec.key, method=spec.method.name)
