@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -331,3 +332,15 @@ def test_fsck_names_stray_files_and_folders_without_a_traceback(built: ProjectDi
         str(store.index.root / key[:2] / ("f" * 62)),
         str(store.index.root / "notes.txt"),
     }
+
+
+def test_dry_runs_make_no_store_and_nan_is_no_grace(proj: ProjectDir) -> None:
+    proj.method("m", "def synthesis():\n    return 1\n")
+    proj.build_script("def main(urd):\n    urd.build('m')\n")
+    shutil.rmtree(proj.root / ".gitax")  # a fresh clone: no store yet
+    assert "would remove 0 jobs" in gitax("gc", "--dry-run", cwd=proj.root).stdout
+    assert "would build" in gitax("build", "--dry-run", cwd=proj.root).stdout
+    assert not (proj.root / ".gitax").exists()
+    proc = gitax("gc", "--grace", "nan", cwd=proj.root, check=False)
+    assert proc.returncode == 2 and "--grace" in proc.stderr and "nan" in proc.stderr
+    assert not (proj.root / ".gitax").exists()

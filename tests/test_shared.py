@@ -96,6 +96,17 @@ def test_a_private_store_is_readable_by_others_as_the_umask_says(place: Path) ->
     assert "permission denied" in line.lower() and "/alice/" in line
 
 
+def test_a_store_others_may_only_read_serves_a_reused_build_and_gc_dry_run(place: Path) -> None:
+    alice = project(place / "alice", ALICE, shared=False)
+    os.chmod(alice, 0o755)
+    ok(as_user(ALICE, "build", cwd=alice))
+    (alice / ".gitax" / "lock").unlink()  # as a copied or read-only mounted store may lack
+    assert "0 built, 1 reused" in ok(as_user(BOB, "build", cwd=alice))
+    dry = ok(as_user(BOB, "gc", "--dry-run", "--grace", "0", cwd=alice))
+    assert "would remove 0 jobs" in dry and "kept 1 jobs" in dry
+    assert not (alice / ".gitax" / "lock").exists()  # the reader wrote nothing
+
+
 def test_an_existing_gitignore_keeps_its_mode(place: Path) -> None:
     root = place / "p"
     write(root / ".gitignore", "*.pyc\n")

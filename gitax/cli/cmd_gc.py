@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 
 import click
@@ -27,7 +28,11 @@ def gc(ctx: Context, dry_run: bool, workdirs: bool, grace: float, as_json: bool)
     the work folders of removed jobs, and the folders of failed runs."""
     from gitax.jobs.gc import gc as collect
 
-    r = collect(ctx.project(), grace, workdirs, dry_run)
+    if math.isnan(grace):
+        raise click.BadParameter("must be a number of days, not nan", param_hint="--grace")
+    project = ctx.project()
+    project.dry_run = dry_run  # reads only: an absent store is not made
+    r = collect(project, grace, workdirs, dry_run)
     if as_json:
         click.echo(json.dumps({"dry_run": dry_run, **asdict(r)}, indent=2))
         return

@@ -26,7 +26,7 @@ from gitax.jobs.project import Project
 from gitax.jobs.resultlock import read_lock
 from gitax.jobs.urdlog import log_sessions, session_keys
 from gitax.store.store import Store
-from gitax.store.storelock import exclusive
+from gitax.store.storelock import exclusive, reading
 
 GRACE_DAYS = 14.0
 
@@ -78,7 +78,7 @@ def gc(
     store = project.store
     report = GcReport()
     cutoff = time.time() - grace_days * 86400
-    with exclusive(store.root):
+    with (reading if dry_run else exclusive)(store.root):
         root_keys, objects_kept = _roots(project, cutoff)
         kept: set[str] = set()
         todo = [k for k in root_keys if store.index.get(k) is not None]

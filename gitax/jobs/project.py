@@ -10,7 +10,7 @@ from gitax.config import CONFIG_FILE, Config, load_config
 from gitax.errors import GitaxError
 from gitax.jobs.methods import Methods
 from gitax.store.fsutil import atomic_write
-from gitax.store.store import Store
+from gitax.store.store import FORMAT_FILE, Store
 
 
 class Project:
@@ -34,8 +34,11 @@ class Project:
 
     @property
     def store(self) -> Store:
-        """The object store, created if it does not exist yet."""
+        """The object store, created if it does not exist yet (but for a dry run, which
+        reads an absent store as an empty one and makes nothing)."""
         if self._store is None:
+            if self.dry_run and not (self.config.store / FORMAT_FILE).exists():
+                return Store(self.config.store)
             self._store = Store.open(self.config.store, shared=self.config.shared == "group")
         return self._store
 

@@ -77,6 +77,7 @@ def run_build(
     the full one). With dry_run, nothing runs or is written: it lists what would be
     built, and why."""
     script = find_script(project, name)
+    project.dry_run = dry_run  # before the store is opened: a dry run makes none
     with shared(project.store.root):  # gc waits until this build is over
         if dry_run:
             return _run(project, script, reporter, live, provenance, dry_run, fetch)

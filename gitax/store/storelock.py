@@ -7,6 +7,7 @@ never leaves it held, and gc can never remove an object a running build may stil
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -24,13 +25,16 @@ class StoreBusy(GitaxError):
 
 @contextlib.contextmanager
 def _flock(root: Path, mode: int, reader: bool = False) -> Iterator[None]:
+    if reader and not root.is_dir():
+        yield  # no store yet (a dry run makes none): nothing to keep gc away from
+        return
     root.mkdir(parents=True, exist_ok=True)
     # 0666 less the umask: flock needs only a read-only open, so every user who may read
     # the store can take it.
     try:
         fd = os.open(root / "lock", os.O_RDONLY | os.O_CREAT, 0o666)
-    except PermissionError:
-        if not reader:
+    except OSError as e:
+        if not reader or e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
         # A store this user may read but not write (another's, or a read-only mount):
         # their build can only reuse, which writes nothing gc could lose.
@@ -48,6 +52,12 @@ def _flock(root: Path, mode: int, reader: bool = False) -> Iterator[None]:
 
 def shared(root: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the store for a build or pull (many at once; waits while gc runs)."""
+    return _flock(root, fcntl.LOCK_SH, reader=True)
+
+
+def reading(root: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the store for reading only (gc --dry-run): as a build does, and also where
+    this user may not write."""
     return _flock(root, fcntl.LOCK_SH, reader=True)
 
 
