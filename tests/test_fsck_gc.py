@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -12,11 +13,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, ProjectDir, gitax
+from conftest import REPO, ProjectDir, gitax, write
 
 from gitax.jobs.gc import gc
 from gitax.jobs.job import Job
 from gitax.jobs.manifest import ManifestError
+from gitax.remote.pathfs import PathTransport
 from gitax.remote.transport import temp_name
 from gitax.store.index import IndexCorrupt
 from gitax.store.store import Store
@@ -344,3 +346,39 @@ def test_dry_runs_make_no_store_and_nan_is_no_grace(proj: ProjectDir) -> None:
     proc = gitax("gc", "--grace", "nan", cwd=proj.root, check=False)
     assert proc.returncode == 2 and "--grace" in proc.stderr and "nan" in proc.stderr
     assert not (proj.root / ".gitax").exists()
+
+
+def test_gc_keeps_the_results_of_every_project_sharing_the_store(tmp_path: Path) -> None:
+    store = tmp_path / "team-store"
+    for name in ("p1", "p2"):
+        root = tmp_path / name
+        root.mkdir()
+        write(root / "gitax.toml", f'[gitax]\nstore = "{store}"\n')
+        write(root / "methods" / "a_m.py", "options = dict(who='')\ndef synthesis(job):\n"
+              "    job.save(options.who, 'who')\n")  # fmt: skip
+        write(root / "build.py", f"def main(urd):\n    urd.build('m', who='{name}')"
+              ".link_result('who')\n")  # fmt: skip
+        gitax("build", cwd=root)
+    gitax("gc", "--grace", "0", cwd=tmp_path / "p2")
+    assert pickle.loads((tmp_path / "p1" / "results" / "who").read_bytes()) == "p1"
+    assert pickle.loads((tmp_path / "p2" / "results" / "who").read_bytes()) == "p2"
+    assert len(list(Store.open(store).index.keys())) == 2
+    shutil.rmtree(tmp_path / "p1")  # a project that is gone keeps nothing
+    gitax("gc", "--grace", "0", cwd=tmp_path / "p2")
+    assert len(list(Store.open(store).index.keys())) == 1
+
+
+def test_gc_of_a_store_never_runs_beside_a_push_into_it(built: ProjectDir, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other / "gitax.toml", "[gitax]\n")
+    Store.open(other / ".gitax")
+    gitax("remote", "add", "there", str(other / ".gitax"), cwd=built.root)
+    pushing = PathTransport(str(other / ".gitax"))  # a push into it, under way
+    try:
+        proc = gitax("gc", "--grace", "0", cwd=other, check=False)
+        assert proc.returncode == 1 and "a build or pull is using" in proc.stderr
+    finally:
+        pushing.close()
+    gitax("push", "there", cwd=built.root)
+    assert "removed 0 jobs" in gitax("gc", cwd=other).stdout  # fresh entries stay

@@ -11,6 +11,7 @@ the store lock exclusively, so no build or pull runs meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -22,7 +23,7 @@ from gitax.jobs.buildlog import BuildLogs, record_objects
 from gitax.jobs.job import load_manifest
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import manifest_objects
-from gitax.jobs.project import Project
+from gitax.jobs.project import Project, projects
 from gitax.jobs.resultlock import read_lock
 from gitax.jobs.urdlog import log_sessions, session_keys
 from gitax.store.store import Store
@@ -54,20 +55,22 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def _roots(project: Project, cutoff: float) -> tuple[set[str], set[str]]:
-    """(root job keys, root object ids)."""
+def _roots(project: Project, cutoff: float, listed: list[str]) -> tuple[set[str], set[str]]:
+    """(root job keys, root object ids): what urd lists and build records name, the
+    results of every project using the store, and the jobs in `listed` indexed lately."""
     store = project.store
     urd = store.urd
     logs = sorted(urd.rglob("*.urd")) if urd.is_dir() else []
     keys, blobs = session_keys(s for log in logs for s in log_sessions(log.read_bytes(), str(log)))
-    keys |= {r.key for r in read_lock(project.root).values()}
+    for root in {Path(os.path.realpath(project.root)), *projects(store)}:
+        keys |= {r.key for r in read_lock(root).values()}
     records, build_keys = record_objects(store.objects, BuildLogs(store.builds))
     keys |= build_keys
     blobs |= records
-    for key in store.index.keys():
-        path = store.index.path(key)
-        if path.stat().st_mtime >= cutoff:
-            keys.add(key)
+    for key in listed:
+        with contextlib.suppress(FileNotFoundError):
+            if store.index.path(key).stat().st_mtime >= cutoff:
+                keys.add(key)
     return keys, blobs
 
 
@@ -79,7 +82,10 @@ def gc(
     report = GcReport()
     cutoff = time.time() - grace_days * 86400
     with (reading if dry_run else exclusive)(store.root):
-        root_keys, objects_kept = _roots(project, cutoff)
+        # Listed once: a job indexed after this (by a push into this store that did not
+        # wait for gc) is not a candidate, whatever its age.
+        listed = list(store.index.keys())
+        root_keys, objects_kept = _roots(project, cutoff, listed)
         kept: set[str] = set()
         todo = [k for k in root_keys if store.index.get(k) is not None]
         while todo:
@@ -96,7 +102,7 @@ def gc(
         report.kept_jobs = len(kept)
         kept_prefixes = {k[:12] for k in kept}  # a job id is <method>-<key[:12]>
         gone: set[str] = set()  # the work folders of removed jobs
-        for key in sorted(set(store.index.keys()) - kept):
+        for key in sorted(set(listed) - kept):
             jid = job_id(_method(project, key), key)
             report.jobs.append(key)
             report.job_ids.append(jid)

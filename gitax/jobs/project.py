@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 from gitax.config import CONFIG_FILE, Config, load_config
 from gitax.errors import GitaxError
 from gitax.jobs.methods import Methods
+from gitax.store import layout
 from gitax.store.fsutil import atomic_write
 from gitax.store.store import FORMAT_FILE, Store
 
@@ -40,7 +43,32 @@ class Project:
             if self.dry_run and not (self.config.store / FORMAT_FILE).exists():
                 return Store(self.config.store)
             self._store = Store.open(self.config.store, shared=self.config.shared == "group")
+            register(self._store, self.root)
         return self._store
+
+
+def register(store: Store, root: Path) -> None:
+    """Note in the store that the project at `root` uses it: gc keeps the results of every
+    project's gitax.lock, not only those of the project it runs in. (One stat when
+    noted already; a reader who may not write the store cannot note, and need not.)"""
+    real = os.path.realpath(root)
+    path = store.path("project", hashlib.sha256(real.encode()).hexdigest())
+    if path.exists():
+        return
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(exist_ok=True)
+        atomic_write(path, real.encode() + b"\n")
+
+
+def projects(store: Store) -> list[Path]:
+    """The roots of the projects that noted they use `store` and still have gitax.toml."""
+    found = []
+    for ident in layout.list_folder(store.root, "project"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            root = Path(store.path("project", ident).read_text().rstrip("\n"))
+            if (root / CONFIG_FILE).is_file():
+                found.append(root)
+    return found
 
 
 _current: Project | None = None

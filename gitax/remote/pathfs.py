@@ -17,6 +17,7 @@ from gitax.store.index import DiskJobIndex, IndexCorrupt
 from gitax.store.odb import DiskObjectDB
 from gitax.store.reflog import rewrite
 from gitax.store.store import FORMAT_FILE, Store, StoreError
+from gitax.store.storelock import shared
 
 
 class PathTransport(Transport):
@@ -37,8 +38,15 @@ class PathTransport(Transport):
             self.store = Store.open(root)
         except StoreError as e:
             raise RemoteError(f"remote {path}: {e}") from None
+        # Held while this transport is open, as a build holds its store: a gc of the
+        # remote store never runs beside a push or pull (it would drop what arrives).
+        self._held = contextlib.ExitStack()
+        self._held.enter_context(shared(self.store.root))
         self.odb: DiskObjectDB = self.store.objects
         self.index: DiskJobIndex = self.store.index
+
+    def close(self) -> None:
+        self._held.close()
 
     def list_objects(self) -> set[str]:
         return set(self.odb.ids())

@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, re.Pattern[str], str, str]] = {
     "work": ("work", JOB_ID, _PLAIN, ""),
     "failed": ("failed", JOB_ID, _PLAIN, ""),
     "latest": ("latest", METHOD, _PLAIN, ""),
+    "project": ("projects", HEX64, _PLAIN, ""),
 }
 
 # Folders of a store that hold no records: where temp files and the like go.
