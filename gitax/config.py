@@ -76,9 +76,9 @@ class Config:
 _KEYS: dict[str, str] = {
     "methods": "a list of folder names",
     "input": "a folder name",
-    "results": "a folder name",
+    "results": "a folder inside the project",
     "store": "a folder path",
-    "slices": "a positive integer",
+    "slices": "an integer from 1 to 1024",
     "fetch": '"auto" or "never"',
     "shared": '"umask" or "group"',
 }
@@ -89,6 +89,16 @@ _REMOTE_KEYS = {
     "trusted": "true or false",
 }
 REMOTE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+MAX_SLICES = 1024  # one process each: more is a typo, not a machine
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Is `path` strictly inside `root`, by its words? (Symlinks on the way are refused
+    where links are written: they may arrive with any commit.)"""
+    rel = os.path.relpath(path, root)
+    return rel != "." and rel.split(os.sep)[0] != ".."
 
 
 def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
@@ -121,7 +131,7 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
     if not methods or not all(isinstance(m, str) and m for m in methods):
         raise ConfigError(f"{source}: gitax.methods must be {_KEYS['methods']}, not {methods!r}")
     slices = get("slices", os.cpu_count() or 1, int)
-    if slices < 1:
+    if not 1 <= slices <= MAX_SLICES:
         raise ConfigError(f"{source}: gitax.slices must be {_KEYS['slices']}, not {slices}")
     fetch = get("fetch", "never", str)
     if fetch not in ("auto", "never"):
@@ -129,6 +139,18 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
     shared = get("shared", "umask", str)
     if shared not in ("umask", "group"):
         raise ConfigError(f"{source}: gitax.shared must be {_KEYS['shared']}, not {shared!r}")
+    store = root / Path(get("store", ".gitax", str)).expanduser()
+    if not table.get("store", ".gitax") or root.resolve().is_relative_to(store.resolve()):
+        raise ConfigError(
+            f'{source}: gitax.store must be a folder of its own (such as ".gitax"), not '
+            f"the project or a folder above it: {table.get('store')!r}"
+        )
+    results = root / get("results", "results", str)
+    if not table.get("results", "results") or not _inside(results, root):
+        raise ConfigError(
+            f"{source}: gitax.results must be a folder inside the project (results are "
+            f"links written there), not {table.get('results')!r}"
+        )
     return Config(
         fetch=fetch,
         shared=shared,
@@ -136,8 +158,8 @@ def parse_config(text: str, root: Path, source: str = CONFIG_FILE) -> Config:
         root=root,
         methods=tuple(root / m for m in methods),
         input=root / get("input", "data", str),
-        results=root / get("results", "results", str),
-        store=root / Path(get("store", ".gitax", str)).expanduser(),
+        results=results,
+        store=store,
         slices=slices,
     )
 

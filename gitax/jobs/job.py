@@ -262,7 +262,21 @@ class Job:
 
 
 def link_file(job: Job, filename: str, link: Path) -> Path:
-    """Point `link` at one of a job's files (materialising the job), relatively."""
+    """Point `link` at one of a job's files (materialising the job), relatively; never
+    through a symlinked folder (a commit could make results/ or a folder in it a link to
+    ~/.ssh) and never outside the project."""
+    root = job.project.root
+    try:
+        below = link.relative_to(root).parts
+    except ValueError:
+        raise GitaxError(f"{link} is outside the project {root}; results stay inside") from None
+    for i in range(1, len(below)):
+        folder = root.joinpath(*below[:i])
+        if folder.is_symlink():
+            raise GitaxError(
+                f"{folder} is a symlink, and gitax never writes through one (a commit may "
+                "have made it); remove it and run `gitax checkout --results`"
+            )
     target = Path(job.filename(filename))
     atomic_symlink(os.path.relpath(target, link.parent.resolve()), link)
     return link
