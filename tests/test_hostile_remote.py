@@ -37,6 +37,7 @@ def victim(tmp_path: Path) -> Path:
     write(root / "gitax.toml", f'[gitax]\n\n[remotes.team]\nurl = "{remote}"\ndefault = true\n')
     (root / "methods").mkdir()
     Store.open(remote)
+    (remote / "lock").touch()  # taken by every transport to it, as by a build
     # What a traversal one folder above the remote would read: a plausible index entry.
     write(tmp_path / "remote" / "pwned", GOOD + "\n")
     return root

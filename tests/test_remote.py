@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 from conftest import ProjectDir, gitax, write
 
+from gitax.jobs.check import bad_lines, references
 from gitax.jobs.project import Project
 from gitax.jobs.urdlog import UrdLists
 from gitax.remote.pathfs import PathTransport
 from gitax.remote.sync import Selection, push_project
-from gitax.remote.transfer import push
+from gitax.remote.transfer import pull, push
+from gitax.store.fsck import fsck
+from gitax.store.store import Store
 
 
 def make_pipeline(root: Path, remote_url: str, caption: str = "first") -> None:
@@ -220,6 +223,43 @@ def test_an_interrupted_push_leaves_the_remote_valid_and_a_rerun_completes(alice
     gitax("pull", cwd=bob)
     doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])
     assert doc["built"] == []
+
+
+class FailingSource(PathTransport):
+    """A path remote whose connection drops after sending some objects."""
+
+    def __init__(self, path: str, after: int) -> None:
+        super().__init__(path)
+        self.left = after
+
+    def get_object(self, oid: str, dest: Path) -> None:
+        if self.left == 0:
+            raise Interrupted("connection lost")
+        self.left -= 1
+        super().get_object(oid, dest)
+
+
+def _damage(store: Store) -> list[str]:
+    return [f"{p.where}: {p.what}" for p in fsck(store, references, bad_lines).problems]
+
+
+def test_an_interrupted_transfer_leaves_no_damage_on_the_receiving_side(alice: Path) -> None:
+    """Objects land upstream first (blobs, trees, then manifests and build records), so
+    wherever a push or pull stops, fsck of the receiver is clean before the re-run."""
+    project = Project.find(alice)
+    shared = alice.parent / "shared"
+    total = len(list(project.store.objects.ids()))
+    for after in range(total):
+        shutil.rmtree(shared, ignore_errors=True)
+        with pytest.raises(Interrupted):
+            push(project.store, FailingTransport(str(shared), after), set(), ["main"], builds=True)
+        assert _damage(Store.open(shared)) == [], after
+    push_project(project, None, Selection())
+    for after in range(total):
+        bob = Store.open(alice.parent / f"bob{after}")
+        with pytest.raises(Interrupted):
+            pull(bob, FailingSource(str(shared), after), set(), None, builds=True)
+        assert _damage(bob) == [], after
 
 
 def test_a_push_killed_by_sigkill_then_rerun_completes(alice: Path) -> None:

@@ -5,6 +5,7 @@ entries, then urd lists (merged, never overwritten)."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from gitax.remote.transport import RemoteError, Transport
 from gitax.store.layout import BadId
 from gitax.store.lockfile import locked
 from gitax.store.objects import ObjectCorrupt, WrongType
+from gitax.store.odb import DiskObjectDB, ObjectDB
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
@@ -127,6 +129,17 @@ def _parallel(
     return nbytes
 
 
+_PHASE = {"blob": 0, "tree": 1}  # then manifests and build records, which name both
+
+
+def _phases(oids: list[str], type_of: Callable[[str], str]) -> list[list[str]]:
+    """The objects in the order they may land: blobs, then trees, then the rest."""
+    phases: list[list[str]] = [[], [], []]
+    for oid in oids:
+        phases[_PHASE.get(type_of(oid), 2)].append(oid)
+    return phases
+
+
 def push(
     store: Store,
     remote: Transport,
@@ -182,7 +195,10 @@ def push(
         remote.put_object(oid, path)
         return path.stat().st_size
 
-    report.bytes = _parallel(lacking, send, "objects", progress)
+    # Upstream first per kind: a tree or manifest never lands before what it names, so an
+    # interrupted push leaves nothing on the remote that fsck would call damaged.
+    for phase in _phases(lacking, store.objects.type_of):
+        report.bytes += _parallel(phase, send, "objects", progress)
     report.objects = len(lacking)
     for key in upstream_first(upstream_of):  # after every object they refer to
         remote.put_index(key, jobs[key])
@@ -234,15 +250,21 @@ def pull(
         return oid in listed
 
     store.tmp.mkdir(parents=True, exist_ok=True)
+    # Build records, manifests and trees are read as soon as they arrive, to learn what
+    # else to fetch, but land in the store only after everything they name (an
+    # interrupted pull leaves no referrer without its objects): until then they wait,
+    # verified, in a staging folder of their own.
+    staging = DiskObjectDB(tempfile.mkdtemp(prefix="pull-staged-", dir=store.tmp))
+    reader = _Staged(staging, store.objects)
 
-    def fetch(oid: str) -> int:
+    def fetch(oid: str, stage: bool = False) -> int:
         fd, tmp = tempfile.mkstemp(prefix="pull-", dir=store.tmp)
         os.close(fd)
         try:
             remote.get_object(oid, Path(tmp))
             size = os.path.getsize(tmp)
             try:
-                store.objects.adopt(oid, tmp)  # verified before it is stored
+                (staging if stage else store.objects).adopt(oid, tmp)  # verified first
             except ObjectCorrupt as e:  # the remote's copy, not the local store, is bad
                 raise RemoteError(
                     f"{label}: its copy of object {oid} is corrupt ({e.reason}); nothing "
@@ -254,6 +276,48 @@ def pull(
         if listed is not None:
             listed.add(oid)
         return size
+
+    try:
+        return _pull_jobs(
+            store, remote, report, label, keys, more_keys, blobs, logs, build_logs,
+            remote_name, identity, progress, fetch, have_it, remote_ids, staging, reader,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(staging.root, ignore_errors=True)
+
+
+class _Staged:
+    """Reads objects from a pull's staging folder, else from the store."""
+
+    def __init__(self, staging: DiskObjectDB, store: ObjectDB) -> None:
+        self.staging, self.store = staging, store
+
+    def get_bytes(self, oid: str, expect: str | None = None) -> bytes:
+        """An object's content, staged or stored."""
+        db = self.staging if self.staging.has(oid) else self.store
+        return db.get_bytes(oid, expect)
+
+
+def _pull_jobs(
+    store: Store,
+    remote: Transport,
+    report: TransferReport,
+    label: str,
+    keys: set[str],
+    more_keys: set[str],
+    blobs: set[str],
+    logs: dict[str, bytes],
+    build_logs: dict[str, bytes],
+    remote_name: str,
+    identity: str,
+    progress: Progress | None,
+    fetch: Callable[..., int],
+    have_it: Callable[[str], bool],
+    remote_ids: Callable[[], set[str]],
+    staging: DiskObjectDB,
+    reader: _Staged,
+) -> TransferReport:
+    """The body of pull, once the logs are read: walk, fetch, then land in order."""
 
     todo = set(keys) | more_keys
     jobs: dict[str, str] = {}
@@ -269,10 +333,10 @@ def pull(
             elif entry.record not in remote_ids():
                 continue  # its object never reached the remote: the line alone travels
             else:
-                report.bytes += fetch(entry.record)
+                report.bytes += fetch(entry.record, stage=True)
                 report.objects += 1
             try:
-                record = parse_record(store.objects.get_bytes(entry.record, "build"))
+                record = parse_record(reader.get_bytes(entry.record, "build"))
             except (BuildLogError, WrongType) as e:
                 raise RemoteError(f"{label}: build record {entry.record}: {e}") from None
             lacking |= {o for o in record.object_ids() if not have_it(o)}
@@ -292,14 +356,14 @@ def pull(
         jobs[key] = manifest_id
         # The manifest and tree are needed now, to learn what else to fetch.
         if not have_it(manifest_id):
-            report.bytes += fetch(manifest_id)
+            report.bytes += fetch(manifest_id, stage=True)
             report.objects += 1
         try:
-            m = indexed_manifest(store.objects, key, manifest_id)
+            m = indexed_manifest(reader, key, manifest_id)
             if not have_it(m.files):
-                report.bytes += fetch(m.files)
+                report.bytes += fetch(m.files, stage=True)
                 report.objects += 1
-            needed, upstream = manifest_objects(store.objects, key, manifest_id)
+            needed, upstream = manifest_objects(reader, key, manifest_id)
         except (ManifestError, BadId) as e:
             raise RemoteError(f"{label}: job {key}: {e}") from None
         lacking |= {o for o in needed if not have_it(o)}
@@ -307,6 +371,10 @@ def pull(
         todo |= upstream - set(jobs)
     report.bytes += _parallel(sorted(lacking), fetch, "objects", progress)
     report.objects += len(lacking)
+    staged = list(staging.ids())
+    for phase in _phases(staged, staging.type_of)[1:]:  # trees, then what names them
+        for oid in phase:
+            store.objects.adopt(oid, staging.path(oid))
     # After every object is here and verified; upstream jobs first, so that an indexed
     # job always means its whole upstream is complete (what the skip above relies on).
     for key in upstream_first(upstream_of):
