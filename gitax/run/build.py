@@ -99,12 +99,16 @@ def run_build(
                     source = urd.script_source or b""
                     try:
                         record_run(project, run, source, urd.calls, output, git, wall, error)
-                    except PermissionError as e:  # a store this user may only read
-                        if urd.built:
-                            raise  # it wrote jobs: this is no read-only store
+                    except OSError as e:
+                        read_only = isinstance(e, PermissionError) and not urd.built
+                        if not (read_only or error):
+                            raise  # the build went well: failing to record it is the error
+                        # A store this user may only read, or the build's own error (a full
+                        # disk, say) is what to tell: this one must not hide it.
+                        why = "read-only" if read_only else (e.strerror or str(e))
                         note = getattr(urd.reporter, "job_note", None)
                         if note is not None:
-                            note(script.name, f"this run is not recorded: {e.filename}: read-only")
+                            note(script.name, f"this run is not recorded: {e.filename}: {why}")
 
 
 def _run(

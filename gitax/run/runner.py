@@ -69,6 +69,18 @@ class JobFailed(GitaxError):
         )
 
 
+class JobNotStored(GitaxError):
+    """A job ran, but writing it into the store failed (a full disk, say)."""
+
+    def __init__(self, job: str, error: OSError, store: Path) -> None:
+        self.job = job
+        where = error.filename or store
+        super().__init__(
+            f"job {job} ran but could not be stored in {where}: {error.strerror or error}; its "
+            "run folder was removed to give the space back: free space and build again"
+        )
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """Everything needed to run a job, decided before it runs."""
@@ -264,7 +276,14 @@ def _conclude(
     }
     result = pickle.loads(sent)
     env = dict(environment(), distributions=distributions(store.root, result["modules"]))
-    job = ingest(project, spec, jobdir, ctl, result, timing, env, git or {})
+    try:
+        job = ingest(project, spec, jobdir, ctl, result, timing, env, git or {})
+    except OSError as e:
+        # A full disk, say: what the job made cannot be stored, and keeping its folder
+        # would keep the space. Nothing of it was committed (the index entry is last).
+        shutil.rmtree(jobdir, ignore_errors=True)
+        _remove_control_folder(ctl)
+        raise JobNotStored(spec.id, e, store.root) from None
     _remove_control_folder(ctl)
     shutil.rmtree(store.path("failed", spec.id), ignore_errors=True)  # an older failure is moot
     return job

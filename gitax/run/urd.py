@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,11 +151,12 @@ class Urd:
     def close(self) -> None:
         """Note in the store the newest job built of each method (for the next build's
         "why it ran"). Advisory: a build killed before this loses only those notes."""
-        for method, manifest in self._latest.items():
-            note_latest(self.project.store.root, method, manifest.key)
+        with contextlib.suppress(OSError):  # a full disk must not hide the build's own error
+            for method, manifest in self._latest.items():
+                note_latest(self.project.store.root, method, manifest.key)
+            if self._inputs is not None:
+                self._inputs.save()
         self._latest.clear()
-        if self._inputs is not None:
-            self._inputs.save()
 
     def _note_changed_inputs(self, job: Job, manifest_id: str) -> None:
         """Say so when a reused job read an input file that differs now: inputs are not in
