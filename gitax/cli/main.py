@@ -88,6 +88,14 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _short(message: str, longest: int = 240) -> str:
+    """The message with any word longer than `longest` cut in the middle: an error that
+    repeats a 5,000-character argument is no longer one line."""
+    words = message.split(" ")
+    keep = longest // 2
+    return " ".join(w if len(w) <= longest else f"{w[:keep]}...{w[-keep // 2 :]}" for w in words)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every GitaxError becomes one line on stderr and a non-zero exit."""
     # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so a running job is stopped too.
@@ -99,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         details = getattr(e, "details", "")
         if details:
             sys.stderr.write(details if details.endswith("\n") else details + "\n")
-        click.echo(f"gitax: error: {e}", err=True)
+        click.echo(f"gitax: error: {_short(str(e))}", err=True)
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:
         sys.exit(e.exit_code)
@@ -113,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(141)
     except OSError as e:  # a file gitax cannot read or write: one line naming it
         where = e.filename if e.filename is not None else "gitax"
-        click.echo(f"gitax: error: {where}: {e.strerror or e}", err=True)
+        click.echo(f"gitax: error: {_short(f'{where}: {e.strerror or e}')}", err=True)
         sys.exit(1)
     except (click.Abort, KeyboardInterrupt):
         click.echo(

@@ -30,8 +30,14 @@ def checkout_job(job: Job, dest: Path) -> Path:
         raise CheckoutError(f"{dest} exists and is not empty; name a new folder")
     objects = job.project.store.objects
     m = job.manifest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+    except OSError as e:
+        raise CheckoutError(
+            f"cannot check out into {dest}: {dest.parent} is no folder you may write in "
+            f"({e.strerror}); name a new folder there"
+        ) from None
     try:
         for rel, entry in parse_tree(objects.get_bytes(m.files, "tree")).items():
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)

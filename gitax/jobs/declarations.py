@@ -94,6 +94,22 @@ def evaluate(node: ast.expr) -> Any:
     raise Unsupported(node)
 
 
+class Invalid(Exception):
+    """A declaration that can be read, but whose value is an error (`1 + "a"`,
+    `date(2023, 13, 1)`)."""
+
+    def __init__(self, node: ast.AST, error: Exception) -> None:
+        self.lineno = getattr(node, "lineno", 0)
+        super().__init__(f"{type(error).__name__}: {error}")
+
+
+def _value_of(node: ast.expr) -> Any:
+    try:
+        return evaluate(node)
+    except (TypeError, ValueError, OverflowError, ArithmeticError, RecursionError) as e:
+        raise Invalid(node, e) from None
+
+
 def read_declarations(tree: ast.Module) -> Declarations:
     """Evaluate the module-level declarations and find the phase functions of a method."""
     values: dict[str, Any] = {}
@@ -103,10 +119,10 @@ def read_declarations(tree: ast.Module) -> Declarations:
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
                 if isinstance(target, ast.Name) and target.id in DECLARED:
-                    values[target.id] = evaluate(stmt.value)
+                    values[target.id] = _value_of(stmt.value)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             if stmt.target.id in DECLARED and stmt.value is not None:
-                values[stmt.target.id] = evaluate(stmt.value)
+                values[stmt.target.id] = _value_of(stmt.value)
         elif isinstance(stmt, ast.FunctionDef) and stmt.name in PHASES:
             phases.append(stmt.name)
             phase_args[stmt.name] = tuple(a.arg for a in stmt.args.args)

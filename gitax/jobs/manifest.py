@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,6 +23,9 @@ INLINE_VALUE = 1024
 
 class ManifestError(GitaxError):
     """A manifest or tree is malformed."""
+
+
+OUTPUT_FOLDER = "OUTPUT"  # in a work folder: the captured output of each phase
 
 
 def check_relpath(path: str) -> str:
@@ -47,12 +51,38 @@ class TreeEntry:
     exec: bool = False
 
 
+def _check_no_nesting(paths: Iterable[str]) -> None:
+    """Refuse a tree in which a file is also a folder of another (`x` and `x/y`): no
+    folder can be materialised from it."""
+    files = set(paths)
+    for path in files:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in files:
+                raise ManifestError(f"tree holds both {'/'.join(parts[:i])!r} and {path!r}")
+
+
+def check_file_name(name: str) -> str:
+    """Refuse a name a job may not register: unsafe, not UTF-8, or gitax's own OUTPUT."""
+    check_relpath(name)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ManifestError(f"file name {name!r} is not UTF-8; name files in UTF-8") from None
+    if name.split("/", 1)[0] == OUTPUT_FOLDER:
+        raise ManifestError(
+            f"{name!r}: {OUTPUT_FOLDER} holds the job's captured output; name the file otherwise"
+        )
+    return name
+
+
 def format_tree(entries: dict[str, TreeEntry]) -> bytes:
     """A tree object's content."""
     for path, entry in entries.items():
-        check_relpath(path)
+        check_file_name(path)
         if not is_object_id(entry.id):
             raise ValueError(f"bad object id for {path}")
+    _check_no_nesting(entries)
     files = {p: asdict(e) for p, e in sorted(entries.items())}
     return canonical_json({"format": TREE_FORMAT, "files": files})
 
@@ -69,6 +99,7 @@ def parse_tree(data: bytes) -> dict[str, TreeEntry]:
             if not is_object_id(entry.id) or entry.size < 0:
                 raise ManifestError(f"bad tree entry for {path!r}")
             entries[check_relpath(path)] = entry
+        _check_no_nesting(entries)
         return entries
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ManifestError(f"malformed tree: {e}") from None

@@ -12,7 +12,7 @@ from typing import Any
 
 from gitax.config import Config
 from gitax.errors import GitaxError
-from gitax.jobs.declarations import Unsupported, read_declarations
+from gitax.jobs.declarations import Invalid, Unsupported, read_declarations
 from gitax.jobs.imports import imported_names, local_imports
 from gitax.jobs.options import OptionError, check_spec
 from gitax.store.hashing import object_id
@@ -182,6 +182,8 @@ class Methods:
                 f"{where}:{e.lineno}: cannot read the declaration `{e}` without running the "
                 "method; write declarations with literals, dict(...) and types"
             ) from None
+        except Invalid as e:
+            raise MethodError(f"{where}:{e.lineno}: the declaration fails: {e}") from None
         values = decl.values
         if values.get("datasets"):
             raise MethodError(f"{where}: `datasets` are not supported yet; pass jobs instead")

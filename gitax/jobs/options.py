@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import reprlib
 from typing import Any
 
 from gitax.errors import GitaxError
@@ -29,9 +30,39 @@ def _type_name(t: Any) -> str:
     return t.__name__ if isinstance(t, type) else type(t).__name__
 
 
+MAX_INT_DIGITS = 4000  # JSON (and so a key) holds ints of at most 4300 digits in Python
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """A repr short enough for a one-line error, whatever the value."""
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = short.maxlong = limit
+    try:
+        text = short.repr(value)
+    except ValueError:  # an int too long for str()
+        return f"<int of {value.bit_length()} bits>"
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
+
+
 def check_plain(method: str, name: str, value: Any) -> Any:
     """Any valid option value (JSON-like, dates and times); tuples become lists."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise OptionError(
+                f"{method}: option {name!r}: the string holds {value[e.start]!r} at "
+                f"{e.start}, a lone surrogate, which no file can store"
+            ) from None
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > MAX_INT_DIGITS * 3.32:
+            raise OptionError(
+                f"{method}: option {name!r}: an int of {value.bit_length()} bits is too large "
+                f"to key (at most {MAX_INT_DIGITS} digits); pass it as a str"
+            )
+        return value
+    if value is None or isinstance(value, (bool, float)):
         return value
     if isinstance(value, (datetime.date, datetime.time)):
         return value
@@ -58,17 +89,20 @@ def coerce(method: str, name: str, want: type, value: Any) -> Any:
     def wrong() -> OptionError:
         return OptionError(
             f"{method}: option {name!r} must be {want.__name__}, not {_type_name(value)} "
-            f"({value!r})"
+            f"({short_repr(value)})"
         )
 
     if want is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise wrong()
-        return float(value)  # an int is a valid float, and 1 and 1.0 must key the same
+        try:
+            return float(value)  # an int is a valid float, and 1 and 1.0 must key the same
+        except OverflowError:
+            raise wrong() from None
     if want is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong()
-        return value
+        return check_plain(method, name, value)
     if want is list:
         if not isinstance(value, (list, tuple)):
             raise wrong()
@@ -134,7 +168,9 @@ def resolve_options(method: str, specs: dict[str, Any], given: dict[str, Any]) -
     unknown = sorted(set(given) - set(specs))
     if unknown:
         valid = ", ".join(sorted(specs)) or "none"
-        raise OptionError(f"{method}: unknown option {unknown[0]!r}; valid options: {valid}")
+        raise OptionError(
+            f"{method}: unknown option {short_repr(unknown[0])}; valid options: {valid}"
+        )
     return {
         name: resolve_one(method, name, spec, given.get(name), name in given)
         for name, spec in specs.items()

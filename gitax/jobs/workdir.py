@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gitax.jobs.manifest import Manifest, TreeEntry, check_relpath, parse_tree
+from gitax.jobs.manifest import OUTPUT_FOLDER, Manifest, TreeEntry, check_relpath, parse_tree
 from gitax.store.hashing import object_id_of_file
 
 if TYPE_CHECKING:
     from gitax.store.odb import ObjectDB
 
-OUTPUT_DIR = "OUTPUT"
+OUTPUT_DIR = OUTPUT_FOLDER
 _FALLBACK = 946684800  # 2000-01-01, for a manifest without a finishing time
 
 

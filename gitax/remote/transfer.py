@@ -154,7 +154,9 @@ def push(
     report.cleaned = remote.clean_tmp(STALE_TMP)  # what killed pushes left there
     urd = UrdLists(store.urd)
     logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
-    more_keys, blobs = session_keys(s for data in logs.values() for s in log_sessions(data))
+    more_keys, blobs = session_keys(
+        s for name, data in logs.items() for s in log_sessions(data, f"urd list {name}")
+    )
     build_logs: dict[str, bytes] = {}
     records: set[str] = set()  # stored build records: those the remote lacks go, with their blobs
     if builds:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from gitax.jobs.inputs import sha256_file
+from gitax.jobs.manifest import check_file_name
 from gitax.jobs.project import Project, set_current
 from gitax.run import status
 from gitax.run.context import CurrentJob, DotDict, collect_files
@@ -372,6 +373,7 @@ class JobProcess:
         """Send the value, the files to store, the profile and the imported modules."""
         files = collect_files(current)
         for f in sorted(files):
+            check_file_name(f)
             if (self.jobdir / f).is_symlink():
                 raise ValueError(f"registered file {f!r} is a symlink; store a copy instead")
             if not (self.jobdir / f).is_file():

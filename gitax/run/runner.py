@@ -119,7 +119,6 @@ class _Pump:
             return
         out = self.files.get(name)
         if out is None:  # created on the first byte: no empty output files
-            (self.jobdir / OUTPUT_DIR).mkdir(exist_ok=True)
             out = self.files[name] = open(self.jobdir / OUTPUT_DIR / name, "ab")
         out.write(chunk)
         if self.live is None:
@@ -187,6 +186,7 @@ def run_job(
     # stored; the control folder beside it is made only if a job needs one (slices,
     # subjobs, a failure), since the result comes back through a pipe.
     jobdir = unique_dir(store.tmp, f"run-{spec.id}-")
+    (jobdir / OUTPUT_DIR).mkdir()  # there before the job runs: it cannot take the name
     ctl = control_folder(jobdir)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
