@@ -191,7 +191,7 @@ def synthesize_jobs(root: Path, count: int) -> str:
         mid = put("manifest", format_manifest(m))
         path = store.index.root / key[:2] / key[2:]
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(format_entry(mid))
+        path.write_bytes(format_entry(mid, key))
         jid = m.id
     return jid
 

@@ -107,8 +107,8 @@ class _Pump:
     """Copies every phase's pipe to OUTPUT/<phase> and to the live stream, slice lines
     prefixed with their slice number; keeps what comes on the result pipe."""
 
-    def __init__(self, jobdir: Path, live: IO[bytes] | None) -> None:
-        self.jobdir, self.live = jobdir, live
+    def __init__(self, jobdir: Path, live: IO[bytes] | None, job: str) -> None:
+        self.jobdir, self.live, self.job = jobdir, live, job
         self.files: dict[str, IO[bytes]] = {}
         self.line_start: dict[str, bool] = {}
         self.result = bytearray()  # the job process's pickled result (one copy in memory)
@@ -119,6 +119,13 @@ class _Pump:
             return
         out = self.files.get(name)
         if out is None:  # created on the first byte: no empty output files
+            try:
+                (self.jobdir / OUTPUT_DIR).mkdir(exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise GitaxError(
+                    f"job {self.job} failed: it made a file named {OUTPUT_DIR}, where gitax "
+                    "keeps what it prints; name it otherwise"
+                ) from None
             out = self.files[name] = open(self.jobdir / OUTPUT_DIR / name, "ab")
         out.write(chunk)
         if self.live is None:
@@ -186,7 +193,6 @@ def run_job(
     # stored; the control folder beside it is made only if a job needs one (slices,
     # subjobs, a failure), since the result comes back through a pipe.
     jobdir = unique_dir(store.tmp, f"run-{spec.id}-")
-    (jobdir / OUTPUT_DIR).mkdir()  # there before the job runs: it cannot take the name
     ctl = control_folder(jobdir)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -217,7 +223,7 @@ def run_job(
     for _, w in pipes.values():
         os.close(w)
     reads = {name: r for name, (r, _) in pipes.items()}
-    pump = _Pump(jobdir, live)
+    pump = _Pump(jobdir, live, spec.id)
     pidfd = _pidfd(pid)
     try:
         _pump(reads, pump, tick, None if pidfd is None else (pidfd, lambda: _kill_group(pid)))
