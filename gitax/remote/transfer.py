@@ -28,7 +28,7 @@ from gitax.remote.transport import RemoteError, Transport
 from gitax.store.layout import BadId
 from gitax.store.lockfile import locked
 from gitax.store.objects import ObjectCorrupt, WrongType
-from gitax.store.odb import DiskObjectDB, ObjectDB
+from gitax.store.odb import DiskObjectDB
 from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
@@ -116,16 +116,23 @@ def _merge_builds(
 
 
 def _parallel(
-    items: list[str], work: Callable[[str], int], what: str, progress: Progress | None
+    items: list[str],
+    work: Callable[[str], int],
+    what: str,
+    progress: Progress | None,
+    before: tuple[int, int, int] | None = None,
 ) -> int:
-    """Run work(item) on WORKERS threads (hashing, zstd and I/O release the GIL)."""
-    total, done, nbytes = len(items), 0, 0
+    """Run work(item) on WORKERS threads (hashing, zstd and I/O release the GIL).
+    `before` is (done, total, bytes) of the whole transfer when this is one of its
+    phases, so that progress counts on across them."""
+    done, total, sent = before or (0, len(items), 0)
+    nbytes = 0
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for size in pool.map(work, items):
             done += 1
             nbytes += size
             if progress:
-                progress(what, done, total, nbytes)
+                progress(what, done, total, sent + nbytes)
     return nbytes
 
 
@@ -200,8 +207,9 @@ def push(
     # Upstream first per kind: a tree or manifest never lands before what it names, so an
     # interrupted push leaves nothing on the remote that fsck would call damaged.
     for phase in _phases(lacking, store.objects.type_of):
-        report.bytes += _parallel(phase, send, "objects", progress)
-    report.objects = len(lacking)
+        before = (report.objects, len(lacking), report.bytes)
+        report.bytes += _parallel(phase, send, "objects", progress, before)
+        report.objects += len(phase)
     for key in upstream_first(upstream_of):  # after every object they refer to
         remote.put_index(key, jobs[key])
         report.jobs += 1
@@ -236,92 +244,93 @@ def pull(
     build_logs: dict[str, bytes] = {}
     if builds:
         build_logs = {n: remote.read_log("builds", n) for n in remote.list_logs("builds")}
-    listed: set[str] | None = None
-    on_remote: set[str] | None = None
+    rx = _Receiver(store, remote, remote_name or remote.url)
+    try:
+        return _pull(rx, report, keys | more_keys, blobs, logs, build_logs, progress, identity)
+    finally:
+        rx.close()
 
-    def remote_ids() -> set[str]:
-        nonlocal on_remote
-        if on_remote is None:
-            on_remote = remote.list_objects()
-        return on_remote
 
-    def have_it(oid: str) -> bool:
-        nonlocal listed
-        if listed is None:  # listed once, and only when something may need fetching
-            listed = set(store.objects.ids())
-        return oid in listed
+class _Receiver:
+    """The receiving end of a pull: what the store has, what the remote has (each listed
+    once, when first needed), and fetching verified objects into either the store or a
+    staging folder. Build records, manifests and trees are read as soon as they arrive,
+    to learn what else to fetch, but land in the store only after everything they name
+    (an interrupted pull leaves no referrer without its objects): until then they wait,
+    verified, in `tmp/pull-staged-*`."""
 
-    store.tmp.mkdir(parents=True, exist_ok=True)
-    # Build records, manifests and trees are read as soon as they arrive, to learn what
-    # else to fetch, but land in the store only after everything they name (an
-    # interrupted pull leaves no referrer without its objects): until then they wait,
-    # verified, in a staging folder of their own.
-    staging = DiskObjectDB(tempfile.mkdtemp(prefix="pull-staged-", dir=store.tmp))
-    reader = _Staged(staging, store.objects)
+    def __init__(self, store: Store, remote: Transport, name: str) -> None:
+        self.store, self.remote, self.name = store, remote, name
+        self.label = f"remote {name}"  # what every error about it starts with
+        self._listed: set[str] | None = None
+        self._on_remote: set[str] | None = None
+        store.tmp.mkdir(parents=True, exist_ok=True)
+        self.staging = DiskObjectDB(tempfile.mkdtemp(prefix="pull-staged-", dir=store.tmp))
 
-    def fetch(oid: str, stage: bool = False) -> int:
-        fd, tmp = tempfile.mkstemp(prefix="pull-", dir=store.tmp)
+    def close(self) -> None:
+        """Drop whatever is still staged (the pull stopped before it could land)."""
+        shutil.rmtree(self.staging.root, ignore_errors=True)
+
+    def have_it(self, oid: str) -> bool:
+        """Is the object here, stored or staged?"""
+        if self._listed is None:  # listed once, and only when something may need fetching
+            self._listed = set(self.store.objects.ids())
+        return oid in self._listed
+
+    def on_remote(self, oid: str) -> bool:
+        """Does the remote have the object?"""
+        if self._on_remote is None:
+            self._on_remote = self.remote.list_objects()
+        return oid in self._on_remote
+
+    def get_bytes(self, oid: str, expect: str | None = None) -> bytes:
+        """An object's content, staged or stored."""
+        db = self.staging if self.staging.has(oid) else self.store.objects
+        return db.get_bytes(oid, expect)
+
+    def fetch(self, oid: str, stage: bool = False) -> int:
+        """Copy an object from the remote, verify it and keep it (staged, or stored);
+        its size."""
+        fd, tmp = tempfile.mkstemp(prefix="pull-", dir=self.store.tmp)
         os.close(fd)
         try:
-            remote.get_object(oid, Path(tmp))
+            self.remote.get_object(oid, Path(tmp))
             size = os.path.getsize(tmp)
             try:
-                (staging if stage else store.objects).adopt(oid, tmp)  # verified first
+                (self.staging if stage else self.store.objects).adopt(oid, tmp)
             except ObjectCorrupt as e:  # the remote's copy, not the local store, is bad
                 raise RemoteError(
-                    f"{label}: its copy of object {oid} is corrupt ({e.reason}); nothing "
-                    "of it was stored here: push it again from a store that has it whole"
+                    f"{self.label}: its copy of object {oid} is corrupt ({e.reason}); "
+                    "nothing of it was stored here: push it again from a store that has "
+                    "it whole"
                 ) from None
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        if listed is not None:
-            listed.add(oid)
+        if self._listed is not None:
+            self._listed.add(oid)
         return size
 
-    try:
-        return _pull_jobs(
-            store, remote, report, label, keys, more_keys, blobs, logs, build_logs,
-            remote_name, identity, progress, fetch, have_it, remote_ids, staging, reader,
-        )  # fmt: skip
-    finally:
-        shutil.rmtree(staging.root, ignore_errors=True)
+    def land_staged(self) -> None:
+        """Move the staged objects into the store: trees, then what names them."""
+        staged = list(self.staging.ids())
+        for phase in _phases(staged, self.staging.type_of)[1:]:
+            for oid in phase:
+                self.store.objects.adopt(oid, self.staging.path(oid))
 
 
-class _Staged:
-    """Reads objects from a pull's staging folder, else from the store."""
-
-    def __init__(self, staging: DiskObjectDB, store: ObjectDB) -> None:
-        self.staging, self.store = staging, store
-
-    def get_bytes(self, oid: str, expect: str | None = None) -> bytes:
-        """An object's content, staged or stored."""
-        db = self.staging if self.staging.has(oid) else self.store
-        return db.get_bytes(oid, expect)
-
-
-def _pull_jobs(
-    store: Store,
-    remote: Transport,
+def _pull(
+    rx: _Receiver,
     report: TransferReport,
-    label: str,
-    keys: set[str],
-    more_keys: set[str],
+    todo: set[str],
     blobs: set[str],
     logs: dict[str, bytes],
     build_logs: dict[str, bytes],
-    remote_name: str,
-    identity: str,
     progress: Progress | None,
-    fetch: Callable[..., int],
-    have_it: Callable[[str], bool],
-    remote_ids: Callable[[], set[str]],
-    staging: DiskObjectDB,
-    reader: _Staged,
+    identity: str,
 ) -> TransferReport:
-    """The body of pull, once the logs are read: walk, fetch, then land in order."""
-
-    todo = set(keys) | more_keys
+    """Walk what the logs and keys need, fetch it, then land it in order."""
+    store, remote, label = rx.store, rx.remote, rx.label
     jobs: dict[str, str] = {}
     upstream_of: dict[str, set[str]] = {}
     lacking: set[str] = {b for b in blobs if not store.objects.has(b)}
@@ -329,19 +338,19 @@ def _pull_jobs(
         entries = log_entries(data, f"{label}: build log {name}")
         latest = latest_records(entries)
         for entry in entries:
-            if have_it(entry.record):
+            if rx.have_it(entry.record):
                 if entry.record not in latest:
                     continue  # here with its blobs already; only the latest name jobs
-            elif entry.record not in remote_ids():
+            elif not rx.on_remote(entry.record):
                 continue  # its object never reached the remote: the line alone travels
             else:
-                report.bytes += fetch(entry.record, stage=True)
+                report.bytes += rx.fetch(entry.record, stage=True)
                 report.objects += 1
             try:
-                record = parse_record(reader.get_bytes(entry.record, "build"))
+                record = parse_record(rx.get_bytes(entry.record, "build"))
             except (BuildLogError, WrongType) as e:
                 raise RemoteError(f"{label}: build record {entry.record}: {e}") from None
-            lacking |= {o for o in record.object_ids() if not have_it(o)}
+            lacking |= {o for o in record.object_ids() if not rx.have_it(o)}
             if entry.record in latest:
                 todo |= record.keys()
     while todo:
@@ -357,26 +366,23 @@ def _pull_jobs(
             continue
         jobs[key] = manifest_id
         # The manifest and tree are needed now, to learn what else to fetch.
-        if not have_it(manifest_id):
-            report.bytes += fetch(manifest_id, stage=True)
+        if not rx.have_it(manifest_id):
+            report.bytes += rx.fetch(manifest_id, stage=True)
             report.objects += 1
         try:
-            m = indexed_manifest(reader, key, manifest_id)
-            if not have_it(m.files):
-                report.bytes += fetch(m.files, stage=True)
+            m = indexed_manifest(rx, key, manifest_id)
+            if not rx.have_it(m.files):
+                report.bytes += rx.fetch(m.files, stage=True)
                 report.objects += 1
-            needed, upstream = manifest_objects(reader, key, manifest_id)
+            needed, upstream = manifest_objects(rx, key, manifest_id)
         except (ManifestError, BadId) as e:
             raise RemoteError(f"{label}: job {key}: {e}") from None
-        lacking |= {o for o in needed if not have_it(o)}
+        lacking |= {o for o in needed if not rx.have_it(o)}
         upstream_of[key] = upstream
         todo |= upstream - set(jobs)
-    report.bytes += _parallel(sorted(lacking), fetch, "objects", progress)
+    report.bytes += _parallel(sorted(lacking), rx.fetch, "objects", progress)
     report.objects += len(lacking)
-    staged = list(staging.ids())
-    for phase in _phases(staged, staging.type_of)[1:]:  # trees, then what names them
-        for oid in phase:
-            store.objects.adopt(oid, staging.path(oid))
+    rx.land_staged()
     # After every object is here and verified; upstream jobs first, so that an indexed
     # job always means its whole upstream is complete (what the skip above relies on).
     for key in upstream_first(upstream_of):
@@ -385,7 +391,7 @@ def _pull_jobs(
         with locked(store.path("lock", key), timeout=None):
             if store.index.get(key) is not None:
                 continue
-            store.origins.record(key, remote_name or remote.url, identity or remote.url)
+            store.origins.record(key, rx.name, identity or remote.url)
             store.index.put(key, jobs[key])
         report.jobs += 1
     urd = UrdLists(store.urd)
