@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ProjectDir, gitax, write
+from conftest import ProjectDir, example_in_git, git, gitax, write
 
 from gitax.jobs.job import Job
 
@@ -123,3 +123,22 @@ def test_a_hard_link_to_a_users_file_is_never_kept(proj: ProjectDir) -> None:
     job = _job(proj, "linker")
     assert Path(job.filename("copy.txt")).read_text() == "original\n"
     assert _fsck_problems(proj.root) == []
+
+
+def test_a_result_changed_where_no_stat_shows_is_restored_by_checkout_results(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "cars"
+    example_in_git(root, "the example")
+    gitax("build", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "built", cwd=root)
+    result = root / "results" / "data.png"
+    good = result.read_bytes()
+    _flip(result.resolve(), keep_mtime=True)
+    proc = gitax("verify", cwd=root, check=False)
+    assert proc.returncode == 1 and "gitax checkout --results" in proc.stdout
+    gitax("checkout", "--results", cwd=root)
+    assert result.read_bytes() == good
+    assert gitax("verify", cwd=root).returncode == 0
+    assert _fsck_problems(root) == []

@@ -141,7 +141,14 @@ def verify(
             verb = "is gone" if gone and len(changed) == 1 else "changed"
             report.stale.append(Stale(name, f"{what} {verb} ({where}) since it was built", changed))
         elif not staged and _object_id_of_file(results_dir / name) != entry.blob:
-            report.stale.append(Stale(name, f"the file no longer matches {entry.job}'s output"))
+            report.stale.append(
+                Stale(
+                    name,
+                    f"the file no longer matches {entry.job}'s output",
+                    fix="run `gitax build`, or `gitax checkout --results` to restore it from "
+                    "the store",
+                )
+            )
         elif not staged and entry.inputs:
             edited = hashes.changed(project_root, dict(entry.inputs))
             if edited:

@@ -11,12 +11,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import OUTPUT_DIR, Job, link_file
+from gitax.jobs.job import OUTPUT_DIR, Job, link_file, materialise
 from gitax.jobs.manifest import check_relpath, parse_tree
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import LockedResult
 from gitax.store.fsutil import file_mode
-from gitax.store.hashing import from_jsonable
+from gitax.store.hashing import from_jsonable, object_id_of_file
 
 
 class CheckoutError(GitaxError):
@@ -94,6 +94,8 @@ def checkout_results(project: Project, results: dict[str, LockedResult]) -> Resu
                 f"{entry.blob[:12]}, but the stored job differs; run `gitax fsck`"
             )
         link_file(job, entry.file, folder / path)
+        if object_id_of_file("blob", folder / path) != entry.blob:
+            materialise(job, rebuild=True)  # changed where no size or mtime shows it
         report.linked.append(path)
     if folder.is_dir():
         for dirpath, _, filenames in os.walk(folder):

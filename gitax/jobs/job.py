@@ -285,17 +285,18 @@ def link_file(job: Job, filename: str, link: Path) -> Path:
 _intact: set[str] = set()  # keys whose work folder this process found untouched
 
 
-def materialise(job: Job) -> Path:
+def materialise(job: Job, rebuild: bool = False) -> Path:
     """The workdir of a job: plain files rebuilt from the store when missing, or when a
-    file there no longer looks like the stored one (size or mtime changed)."""
+    file there no longer looks like the stored one (size or mtime changed), or when asked
+    (`rebuild`: a file changed in a way no stat shows)."""
     store = job.project.store
     final = store.path("work", job.id)
-    if job.key in _intact and final.is_dir():
+    if job.key in _intact and final.is_dir() and not rebuild:
         return final
     tree = parse_tree(store.objects.get_bytes(job.manifest.files, "tree"))
     mtime = workdir.sealed_mtime(job.manifest)
     if final.is_dir():
-        if workdir.intact(final, tree, mtime):
+        if not rebuild and workdir.intact(final, tree, mtime):
             _intact.add(job.key)
             return final
         _set_aside(final, store.tmp, job.id)
