@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import inspect
 import sys
 import time
@@ -100,7 +101,10 @@ def run_build(
                     try:
                         record_run(project, run, source, urd.calls, output, git, wall, error)
                     except OSError as e:
-                        read_only = isinstance(e, PermissionError) and not urd.built
+                        # Another's store, or a read-only mount: a run that only reused.
+                        read_only = not urd.built and (
+                            isinstance(e, PermissionError) or e.errno == errno.EROFS
+                        )
                         if not (read_only or error):
                             raise  # the build went well: failing to record it is the error
                         # A store this user may only read, or the build's own error (a full
@@ -108,7 +112,8 @@ def run_build(
                         why = "read-only" if read_only else (e.strerror or str(e))
                         note = getattr(urd.reporter, "job_note", None)
                         if note is not None:
-                            note(script.name, f"this run is not recorded: {e.filename}: {why}")
+                            where = e.filename or project.store.root
+                            note(script.name, f"this run is not recorded: {where}: {why}")
 
 
 def _run(

@@ -1,5 +1,6 @@
-"""A full disk: one line naming the job and where, the space given back, and nothing
-half stored; a later build with room finishes. The store lives on a real 1 MiB tmpfs."""
+"""Stores on real mounts: a full disk (a 1 MiB tmpfs) is one line naming the job and
+where, the space given back and nothing half stored; a read-only mount serves every
+command that only reads."""
 
 from __future__ import annotations
 
@@ -51,3 +52,30 @@ def test_a_full_disk_is_one_line_and_gives_the_space_back(small_disk: Path, tmp_
     finally:
         del os.environ["N"]
     assert gitax("fsck", cwd=root).returncode == 0
+
+
+def test_a_read_only_mounted_store_serves_what_only_reads(proj_on_ro: Path) -> None:
+    root = proj_on_ro
+    out = gitax("build", cwd=root).stdout
+    assert "0 built, 1 reused" in out and "this run is not recorded" in out
+    assert "would remove 0 jobs" in gitax("gc", "--dry-run", cwd=root).stdout
+    assert gitax("fsck", cwd=root).returncode == 0
+
+
+@pytest.fixture
+def proj_on_ro(tmp_path: Path) -> Iterator[Path]:
+    """A built project whose store is then mounted read-only over itself."""
+    root = tmp_path / "p"
+    write(root / "gitax.toml", "[gitax]\n")
+    write(root / "methods" / "a_m.py", "def synthesis(job):\n    job.save(1, 'one')\n")
+    write(root / "build.py", "def main(urd):\n    urd.build('m').link_result('one')\n")
+    gitax("build", cwd=root)
+    store = root / ".gitax"
+    for args in (["--bind", str(store), str(store)], ["-o", "remount,bind,ro", str(store)]):
+        if subprocess.run(["mount", *args], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(store)], check=False)
+            _need("a read-only bind mount (root)", "run the tests as root, as CI does")
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(store)], check=False)
