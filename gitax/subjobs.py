@@ -9,6 +9,11 @@ from typing import Any
 
 from gitax.errors import GitaxError
 from gitax.jobs.job import Job
+from gitax.run import jobproc
+
+
+class JobError(GitaxError):
+    """A subjob could not be built (exax's accelerator.dispatch.JobError)."""
 
 
 def build(
@@ -22,13 +27,18 @@ def build(
     """Like urd.build, from inside a job: reused if stored, else run now; the parent job's
     manifest lists it among its subjobs."""
     from gitax.jobs.project import current_project
-    from gitax.run import jobproc
     from gitax.run.build import Urd
 
     ctl = os.environ.get("GITAX_RUN_CTL")
     if not ctl:
         raise GitaxError(
             "gitax.subjobs.build works inside a running job; use urd.build in build scripts"
+        )
+    if len(jobproc.running) >= jobproc.MAX_NESTING:
+        chain = " -> ".join(jid for _, jid in jobproc.running)
+        raise JobError(
+            f"Too deep subjob nesting: {chain} may not build {method!r} (subjobs nest at most "
+            f"{jobproc.MAX_NESTING} levels, as in exax)"
         )
     live = getattr(sys.stdout, "buffer", None)
     git = jobproc.inherited_git or {}

@@ -161,11 +161,22 @@ class Job:
             name = f"{name}.{sliceno}"
         return str(self.path / check_relpath(name))
 
-    def open(self, name: str, mode: str = "rb", sliceno: int | None = None) -> IO[Any]:
-        """Open one of the job's files for reading."""
+    def open(
+        self,
+        name: str,
+        mode: str = "r",
+        sliceno: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        **kwargs: Any,
+    ) -> IO[Any]:
+        """Open one of the job's files for reading (text is UTF-8 unless `encoding` says
+        otherwise, as in exax)."""
         if any(c in mode for c in "wax+"):
             raise GitaxError(f"{self.id} is complete and cannot be changed (open {name!r})")
-        return open(self.filename(name, sliceno), mode)
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        return open(self.filename(name, sliceno), mode, encoding=encoding, errors=errors, **kwargs)
 
     def check_trusted(self) -> None:
         """Refuse to unpickle anything of a job pulled from a remote not marked trusted:
@@ -216,6 +227,23 @@ class Job:
             if p in out
         )
 
+    def previous(self) -> Job | None:
+        """The job given as this one's `previous` input, if any."""
+        ref = self.manifest.jobs.get("previous")
+        return Job.from_key(self.project, ref["key"]) if isinstance(ref, dict) else None
+
+    def chain(self, length: int = -1, reverse: bool = False, stop_job: Any = None) -> list[Job]:
+        """This job and the ones before it through their `previous` inputs, oldest first
+        (newest first with `reverse`), at most `length` long, ending before `stop_job` (a
+        job, an id, or {job: name} meaning that job's input called name), as in exax."""
+        stop = _stop_job(self.project, stop_job)
+        found: list[Job] = []
+        current: Job | None = self
+        while length != len(found) and current is not None and current != stop:
+            found.append(current)
+            current = current.previous()
+        return found if reverse else found[::-1]
+
     def upstream(self) -> list[Job]:
         """This job and every job it was built from (inputs and subjobs, recursively)."""
         seen: dict[str, Job] = {}
@@ -259,6 +287,21 @@ class Job:
             ),
         )
         return link
+
+
+def _stop_job(project: Project, stop: Any) -> Job | None:
+    """The job a chain ends before: a Job, an id, or {job: input name}."""
+    if isinstance(stop, dict):
+        if len(stop) != 1:
+            raise GitaxError("pass a single stop_job={job: name}")
+        ((job, name),) = stop.items()
+        if not job:
+            return None
+        ref = Job(job, project).manifest.jobs.get(name)
+        return Job.from_key(project, ref["key"]) if isinstance(ref, dict) else None
+    if stop is None or isinstance(stop, Job):
+        return stop
+    return Job(str(stop), project)
 
 
 def link_file(job: Job, filename: str, link: Path) -> Path:

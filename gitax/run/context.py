@@ -16,6 +16,31 @@ from gitax.jobs.manifest import check_relpath
 from gitax.jobs.project import Project
 
 
+def open_text_or_bytes(
+    path: str, mode: str, encoding: str | None, errors: str | None, **kwargs: Any
+) -> IO[Any]:
+    """open(), with UTF-8 as the default encoding of text (not the locale's)."""
+    if "b" not in mode and encoding is None:
+        encoding = "utf-8"
+    return open(path, mode, encoding=encoding, errors=errors, **kwargs)
+
+
+def _json_ready(value: Any) -> Any:
+    """Tuples and sets as lists (a set sorted when it can be, so the file is the same
+    every run), recursively."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        items = [_json_ready(v) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return items
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    return value
+
+
 class DotDict(dict[str, Any]):
     """A dict whose keys also read as attributes: `options.filename`."""
 
@@ -56,40 +81,68 @@ class CurrentJob:
         return name if sliceno is None else f"{name}.{sliceno}"
 
     def open(
-        self, name: str, mode: str = "rb", sliceno: int | None = None, temp: bool = False
+        self,
+        name: str,
+        mode: str = "r",
+        sliceno: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        temp: bool = False,
+        **kwargs: Any,
     ) -> IO[Any]:
-        """Open a file of this job; a file opened for writing is registered (or temp)."""
+        """Open a file of this job as open() does (text is UTF-8 unless `encoding` says
+        otherwise, as in exax); a file opened for writing is registered (or temp)."""
         path = self.filename(name, sliceno)
         if any(c in mode for c in "wax+"):
             self._track(self._rel(name, sliceno), temp)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open(path, mode)
+        return open_text_or_bytes(path, mode, encoding, errors, **kwargs)
 
     def _track(self, rel: str, temp: bool) -> None:
         (self.temp if temp else self.written).add(rel)
 
-    def save(self, obj: Any, name: str, sliceno: int | None = None, temp: bool = False) -> str:
+    def save(
+        self, obj: Any, name: str = "result.pickle", sliceno: int | None = None, temp: bool = False
+    ) -> str:
         """Pickle `obj` into a file of this job; return its path."""
-        with self.open(name, "wb", sliceno, temp) as fh:
+        with self.open(name, "wb", sliceno, temp=temp) as fh:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
         return self.filename(name, sliceno)
 
-    def load(self, name: str, sliceno: int | None = None) -> Any:
+    def load(self, name: str = "result.pickle", sliceno: int | None = None) -> Any:
         """Unpickle a file this job saved."""
         with self.open(name, "rb", sliceno) as fh:
             return pickle.load(fh)
 
-    def json_save(self, obj: Any, name: str, sliceno: int | None = None, temp: bool = False) -> str:
-        """Write `obj` as JSON into a file of this job; return its path."""
-        with self.open(name, "w", sliceno, temp) as fh:
-            json.dump(obj, fh, indent=2, sort_keys=True)
+    def json_save(
+        self,
+        obj: Any,
+        name: str = "result.json",
+        sliceno: int | None = None,
+        sort_keys: bool = True,
+        temp: bool = False,
+    ) -> str:
+        """Write `obj` as JSON into a file of this job (tuples and sets as lists; with
+        sort_keys=False, dicts keep their order); return its path."""
+        with self.open(name, "w", sliceno, temp=temp) as fh:
+            json.dump(_json_ready(obj), fh, indent=2, sort_keys=sort_keys)
             fh.write("\n")
         return self.filename(name, sliceno)
 
-    def json_load(self, name: str, sliceno: int | None = None) -> Any:
+    def json_load(self, name: str = "result.json", sliceno: int | None = None) -> Any:
         """Read a JSON file of this job."""
         with self.open(name, "r", sliceno) as fh:
             return json.load(fh)
+
+    def chain(self, length: int = -1, reverse: bool = False, stop_job: Any = None) -> list[Any]:
+        """This job and the stored ones before it through `previous` inputs (exax's
+        Job.chain), oldest first unless `reverse`."""
+        before = self.params.jobs.get("previous") if self.params else None
+        if length == 1 or before is None:
+            return [self] if length != 0 else []
+        older = before.chain(length - 1 if length > 0 else -1, True, stop_job)
+        found = [self, *older]
+        return found if reverse else found[::-1]
 
     def register_file(self, name: str) -> None:
         """Keep this file; from now on only registered (and API-written) files are kept."""

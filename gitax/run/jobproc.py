@@ -40,10 +40,11 @@ PREPARE, ANALYSIS, SYNTHESIS = "prepare", "analysis", "synthesis"
 RESULT = "result"  # the pipe the job process sends its result on (not an output stream)
 LOADING = "loading"  # running the method module's top level; its output goes with prepare's
 ALLOWED = {
-    PREPARE: ("job", "slices"),
-    ANALYSIS: ("job", "slices", "sliceno", "prepare_res"),
-    SYNTHESIS: ("job", "slices", "prepare_res", "analysis_res"),
+    PREPARE: ("job", "slices", "params"),
+    ANALYSIS: ("job", "slices", "sliceno", "prepare_res", "params"),
+    SYNTHESIS: ("job", "slices", "prepare_res", "analysis_res", "params"),
 }
+MAX_NESTING = 5  # a job and four levels of subjobs below it, as exax allows
 
 
 # Set in each job process: the git state its build recorded, for subjobs built inside it.
@@ -275,6 +276,9 @@ class JobProcess:
         self.status_dir = project.store.root / status.STATUS_DIR
         self.baseline = loaded_modules()  # taken by the build process before it forked
         self.forget = forget  # the parent's project modules, which this job must not see
+        # What `slices` says in every phase (exax's): the configured count, also in a
+        # method without analysis(), which runs no slices and is keyed without them.
+        self.configured_slices = slices or project.config.slices
 
     def load_module(self, current: CurrentJob) -> Any:
         """Execute the method's hashed source as a module with its parameters filled in."""
@@ -287,7 +291,16 @@ class JobProcess:
         # exax semantics: the declarations are replaced by the filled-in values.
         options, jobs = DotDict(self.spec.options), DotDict(self.spec.jobs)
         module.__dict__.update(options=options, jobs=jobs)
-        current.params = DotDict(options=options, jobs=jobs)
+        current.params = DotDict(
+            options=options,
+            jobs=jobs,
+            datasets=DotDict(),
+            method=method.name,
+            jobid=self.spec.id,
+            hash=self.spec.key,
+            slices=self.configured_slices,
+            caption="",
+        )
         return module
 
     def run(self, fds: dict[str, int]) -> int:
@@ -316,7 +329,12 @@ class JobProcess:
             module = self.load_module(current)
             phase = PREPARE
             board.set_phase(PREPARE)
-            available: dict[str, Any] = {"job": current, "slices": self.slices, "prepare_res": None}
+            available: dict[str, Any] = {
+                "job": current,
+                "slices": self.configured_slices,
+                "prepare_res": None,
+                "params": current.params,
+            }
             profile: dict[str, Any] = {}
             phases, args = self.method.phases, self.method.phase_args
             if PREPARE in phases:
