@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gitax.jobs.job import Job
 from gitax.jobs.project import Project, init_project, set_current
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,6 +67,17 @@ class ProjectDir:
         project = Project.find(self.root)
         set_current(project)
         return project
+
+    def stored(self, method: str) -> list[Job]:
+        """Every stored job of `method`."""
+        project = self.project()
+        jobs = [Job.from_key(project, k) for k in project.store.index.keys()]
+        return [j for j in jobs if j.method == method]
+
+    def job(self, method: str) -> Job:
+        """The one stored job of `method`."""
+        (job,) = self.stored(method)
+        return job
 
 
 @pytest.fixture

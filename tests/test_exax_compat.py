@@ -9,14 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ProjectDir, gitax
 
-from gitax.jobs.job import Job
 from gitax.run.build import run_build
-
-
-def _built(proj: ProjectDir, method: str) -> list[Job]:
-    project = proj.project()
-    jobs = [Job.from_key(project, k) for k in project.store.index.keys()]
-    return [j for j in jobs if j.method == method]
 
 
 def test_slices_is_the_configured_count_in_every_phase(proj: ProjectDir) -> None:
@@ -35,8 +28,8 @@ def test_slices_is_the_configured_count_in_every_phase(proj: ProjectDir) -> None
     )
     proj.build_script("def main(urd):\n    urd.build('plain')\n    urd.build('sliced')\n")
     run_build(proj.project())
-    assert _built(proj, "plain")[0].load() == (3, 3, 3)
-    assert _built(proj, "sliced")[0].load() == ([3, 3, 3], 3)
+    assert proj.stored("plain")[0].load() == (3, 3, 3)
+    assert proj.stored("sliced")[0].load() == ([3, 3, 3], 3)
 
 
 def test_phases_get_params_as_exax_passes_them(proj: ProjectDir) -> None:
@@ -52,7 +45,7 @@ def test_phases_get_params_as_exax_passes_them(proj: ProjectDir) -> None:
     )
     proj.build_script("def main(urd):\n    urd.build('m', src=urd.build('src'), x=9)\n")
     run_build(proj.project())
-    assert _built(proj, "m")[0].load() == (9, "m", True, True, True, {}, 9)
+    assert proj.stored("m")[0].load() == (9, "m", True, True, True, {}, 9)
 
 
 def test_open_takes_open_keywords_and_json_save_takes_sort_keys(proj: ProjectDir) -> None:
@@ -75,7 +68,7 @@ def synthesis(job):
     )
     proj.build_script("def main(urd):\n    urd.build('files')\n")
     run_build(proj.project())
-    job = _built(proj, "files")[0]
+    job = proj.stored("files")[0]
     assert job.load() == "café"
     assert Path(job.filename("latin.txt")).read_bytes() == "café".encode("latin-1")
     assert Path(job.filename("utf8.txt")).read_bytes() == "café".encode()
@@ -103,7 +96,7 @@ def test_job_chain_follows_previous(proj: ProjectDir) -> None:
         "        prev = urd.build('step', n=n, previous=prev)\n"
     )
     run_build(proj.project())
-    by_n = {j.options["n"]: j for j in _built(proj, "step")}
+    by_n = {j.options["n"]: j for j in proj.stored("step")}
     last = by_n[3]
     assert last.chain() == [by_n[0], by_n[1], by_n[2], by_n[3]]
     assert last.chain(reverse=True) == [by_n[3], by_n[2], by_n[1], by_n[0]]
@@ -133,9 +126,9 @@ def synthesis():
     )
     proj.build_script("def main(urd):\n    urd.build('nest')\n")
     run_build(proj.project())
-    (deepest,) = [j for j in _built(proj, "nest") if j.options["level"] == 4]
+    (deepest,) = [j for j in proj.stored("nest") if j.options["level"] == 4]
     assert deepest.load().startswith("Too deep subjob nesting")
-    assert len(_built(proj, "nest")) == 5
+    assert len(proj.stored("nest")) == 5
 
 
 @pytest.mark.parametrize("mode", ["r", "rb"])
@@ -143,7 +136,7 @@ def test_a_stored_jobs_files_cannot_be_written(proj: ProjectDir, mode: str) -> N
     proj.method("w", "def synthesis(job):\n    job.json_save(1, 'x')\n")
     proj.build_script("def main(urd):\n    urd.build('w')\n")
     gitax("build", cwd=proj.root)
-    job = _built(proj, "w")[0]
+    job = proj.stored("w")[0]
     assert job.open("x", mode).read(1)
     with pytest.raises(Exception, match="cannot be changed"):
         job.open("x", mode.replace("r", "w"))

@@ -7,20 +7,11 @@ import random
 
 from conftest import ProjectDir, write
 
-from gitax.jobs.job import Job
 from gitax.run.build import run_build
 
 
-def _job(proj: ProjectDir, method: str) -> Job:
-    project = proj.project()
-    (job,) = [
-        j for k in project.store.index.keys() if (j := Job.from_key(project, k)).method == method
-    ]
-    return job
-
-
 def _value(proj: ProjectDir, method: str) -> object:
-    return _job(proj, method).load()
+    return proj.job(method).load()
 
 
 def test_a_module_the_build_imported_does_not_shadow_the_methods_own(proj: ProjectDir) -> None:
@@ -30,7 +21,7 @@ def test_a_module_the_build_imported_does_not_shadow_the_methods_own(proj: Proje
     proj.build_script("import utils\ndef main(urd):\n    urd.build('m')\n")
     run_build(proj.project())
     assert _value(proj, "m") == "methods/utils.py"
-    assert "methods/utils.py" in _job(proj, "m").manifest.sources
+    assert "methods/utils.py" in proj.job("m").manifest.sources
 
 
 def test_a_subjob_runs_its_own_helpers_and_not_its_parents_state(proj: ProjectDir) -> None:

@@ -28,14 +28,6 @@ def pair(proj: ProjectDir) -> ProjectDir:
     return proj
 
 
-def _job(proj: ProjectDir, method: str) -> Job:
-    project = proj.project()
-    (job,) = [
-        j for k in project.store.index.keys() if (j := Job.from_key(project, k)).method == method
-    ]
-    return job
-
-
 def _flip(path: Path, keep_mtime: bool) -> None:
     """Change one byte in place (as a write through results/ or a bad disk would)."""
     st = path.stat()
@@ -55,7 +47,7 @@ def _fsck_problems(root: Path) -> list[dict]:
 def test_a_changed_work_file_is_rebuilt_before_a_downstream_job_reads_it(
     pair: ProjectDir,
 ) -> None:
-    a = _job(pair, "a")
+    a = pair.job("a")
     nums = pair.project().store.path("work", a.id) / "nums"
     _flip(nums, keep_mtime=False)
     assert any(p["where"] == str(nums) for p in _fsck_problems(pair.root))
@@ -71,7 +63,7 @@ def test_a_changed_work_file_is_rebuilt_before_a_downstream_job_reads_it(
 
 
 def test_fsck_hashes_work_files_whose_size_and_mtime_look_right(pair: ProjectDir) -> None:
-    a = _job(pair, "a")
+    a = pair.job("a")
     nums = pair.project().store.path("work", a.id) / "nums"
     _flip(nums, keep_mtime=True)  # what a power cut or a bad disk leaves
     (nums.parent / "extra.txt").write_text("left by someone")
@@ -100,7 +92,7 @@ def synthesis(job):
     gitax("build", cwd=proj.root)
     pid = int(pidfile.read_text())
     time.sleep(1.5)
-    job = _job(proj, "bg")
+    job = proj.job("bg")
     assert (proj.project().store.path("work", job.id) / "out.txt").read_text() == "good"
     assert _gone(pid)
 
@@ -130,7 +122,7 @@ def test_a_hard_link_to_a_users_file_is_never_kept(proj: ProjectDir) -> None:
     assert data.stat().st_mode == mode  # still the user's to edit
     assert data.stat().st_nlink == 1
     data.write_text("edited by the user\n")
-    job = _job(proj, "linker")
+    job = proj.job("linker")
     assert Path(job.filename("copy.txt")).read_text() == "original\n"
     assert _fsck_problems(proj.root) == []
 

@@ -174,9 +174,7 @@ class Job:
         otherwise, as in exax)."""
         if any(c in mode for c in "wax+"):
             raise GitaxError(f"{self.id} is complete and cannot be changed (open {name!r})")
-        if "b" not in mode and encoding is None:
-            encoding = "utf-8"
-        return open(self.filename(name, sliceno), mode, encoding=encoding, errors=errors, **kwargs)
+        return open_utf8(self.filename(name, sliceno), mode, encoding, errors, **kwargs)
 
     def check_trusted(self) -> None:
         """Refuse to unpickle anything of a job pulled from a remote not marked trusted:
@@ -287,6 +285,15 @@ class Job:
             ),
         )
         return link
+
+
+def open_utf8(
+    path: str, mode: str, encoding: str | None, errors: str | None, **kwargs: Any
+) -> IO[Any]:
+    """open(), with UTF-8 as the default encoding of text (not the locale's), as exax."""
+    if "b" not in mode and encoding is None:
+        encoding = "utf-8"
+    return open(path, mode, encoding=encoding, errors=errors, **kwargs)
 
 
 def _stop_job(project: Project, stop: Any) -> Job | None:

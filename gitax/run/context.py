@@ -10,19 +10,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import OUTPUT_DIR
+from gitax.jobs.job import OUTPUT_DIR, open_utf8
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import check_relpath
 from gitax.jobs.project import Project
-
-
-def open_text_or_bytes(
-    path: str, mode: str, encoding: str | None, errors: str | None, **kwargs: Any
-) -> IO[Any]:
-    """open(), with UTF-8 as the default encoding of text (not the locale's)."""
-    if "b" not in mode and encoding is None:
-        encoding = "utf-8"
-    return open(path, mode, encoding=encoding, errors=errors, **kwargs)
 
 
 def _json_ready(value: Any) -> Any:
@@ -96,7 +87,7 @@ class CurrentJob:
         if any(c in mode for c in "wax+"):
             self._track(self._rel(name, sliceno), temp)
             os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open_text_or_bytes(path, mode, encoding, errors, **kwargs)
+        return open_utf8(path, mode, encoding, errors, **kwargs)
 
     def _track(self, rel: str, temp: bool) -> None:
         (self.temp if temp else self.written).add(rel)

@@ -106,7 +106,9 @@ def fsck(
 def stale_locks(root: Path) -> list[Problem]:
     """Every lock file in the store whose holder is gone (or that is empty)."""
     found = []
-    for dirpath, _, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == str(root):  # where no lock is taken: fsck has read them already
+            dirnames[:] = [d for d in dirnames if d not in _LOCKLESS]
         for name in sorted(filenames):
             if not name.endswith(".lock") or name.startswith("."):
                 continue
@@ -120,6 +122,13 @@ def stale_locks(root: Path) -> list[Problem]:
                 who = " ".join(holder.split()[:2]) or "nobody (empty)"
                 found.append(Problem(path, f"stale lock held by {who}, which is gone"))
     return found
+
+
+# Store folders that hold no lock files (and may hold very many files).
+_LOCKLESS = {
+    *(layout.folder(k) for k in ("object", "index", "origin", "work", "failed", "project")),
+    layout.TMP,
+}
 
 
 def _strays(folder: Path, valid: Callable[[str], bool], what: str) -> list[Problem]:

@@ -47,16 +47,15 @@ def _start_time(pid: int) -> str:
     return stat[stat.rfind(b")") + 2 :].split()[19].decode()
 
 
-_ME: str | None = None
+_ME: dict[int, str] = {}  # pid -> its holder text (a forked child has a pid of its own)
 
 
 def holder_text() -> str:
     """What this process writes into a lock: host, pid, start time, boot id."""
-    global _ME
-    if _ME is None or int(_ME.split(" ")[1]) != os.getpid():
-        pid = os.getpid()
-        _ME = f"{socket.gethostname()} {pid} {_start_time(pid)} {_boot_id()}"
-    return _ME
+    pid = os.getpid()
+    if pid not in _ME:
+        _ME[pid] = f"{socket.gethostname()} {pid} {_start_time(pid)} {_boot_id()}"
+    return _ME[pid]
 
 
 def holder_is_gone(text: str) -> bool:
