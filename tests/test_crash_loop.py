@@ -24,6 +24,7 @@ from gitax.store.fsck import fsck
 from gitax.store.store import Store
 
 ITERATIONS = 100
+_ARGS = {"gc": ["gc", "--grace", "0"]}
 
 
 def _project(root: Path, remote: Path) -> None:
@@ -80,8 +81,13 @@ def test_random_kills_of_build_push_pull_and_gc_leave_clean_stores(tmp_path: Pat
     alice, bob = tmp_path / "alice", tmp_path / "bob"
     _project(alice, remote)
     _project(bob, remote)
-    assert _run(["build"], alice, None) == 0
-    assert _run(["push"], alice, None) == 0
+    # How long each command takes here, whole: kills are drawn within it, so that most
+    # land mid-command however fast or loaded the machine is.
+    took: dict[str, float] = {}
+    for what, where in (("build", alice), ("push", alice), ("pull", bob), ("gc", alice)):
+        t0 = time.monotonic()
+        assert _run(_ARGS.get(what, [what]), where, None) == 0
+        took[what] = time.monotonic() - t0
     killed = 0
     for i in range(ITERATIONS):
         what = rng.choice(["build", "build", "push", "pull", "gc"])
@@ -89,8 +95,7 @@ def test_random_kills_of_build_push_pull_and_gc_leave_clean_stores(tmp_path: Pat
             n = int((alice / "n.txt").read_text())
             (alice / "n.txt").write_text(str(n + rng.randint(0, 2)))
         where = bob if what == "pull" else alice
-        args = {"gc": ["gc", "--grace", "0"]}.get(what, [what])
-        code = _run(args, where, rng.uniform(0.05, 0.7))
+        code = _run(_ARGS.get(what, [what]), where, rng.uniform(0.02, 1.0) * took[what])
         killed += code == -signal.SIGKILL
         context = f"seed {seed}, iteration {i}: {what} ended with {code}"
         assert _clean(where) == [], context
