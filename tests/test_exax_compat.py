@@ -3,12 +3,14 @@ is a behaviour exax's own test methods check."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
 import pytest
 from conftest import ProjectDir, gitax
 
+from gitax.jobs.options import OptionError
 from gitax.run.build import run_build
 
 
@@ -140,3 +142,337 @@ def test_a_stored_jobs_files_cannot_be_written(proj: ProjectDir, mode: str) -> N
     assert job.open("x", mode).read(1)
     with pytest.raises(Exception, match="cannot be changed"):
         job.open("x", mode.replace("r", "w"))
+
+
+def test_timedelta_options_key_and_arrive_as_timedelta(proj: ProjectDir) -> None:
+    proj.method(
+        "wait",
+        "import datetime\nfrom datetime import timedelta\n"
+        "options = dict(step=timedelta(hours=1), given=timedelta, when=datetime.timedelta)\n"
+        "def synthesis():\n    return options.step, options.given, options.when\n",
+    )
+    proj.build_script(
+        "from datetime import timedelta\n"
+        "def main(urd):\n"
+        "    urd.build('wait', given=timedelta(minutes=2), when=90)\n"
+        "    urd.build('wait', given=timedelta(seconds=120), when=90.0)\n"
+    )
+    summary = run_build(proj.project())
+    (job,) = proj.stored("wait")  # 2 minutes == 120 s, 90 == 90.0 s: the same key
+    assert len(summary.built) == 1 and len(summary.reused) == 1
+    hour, two, ninety = job.load()
+    assert (hour, two, ninety) == (
+        datetime.timedelta(hours=1),
+        datetime.timedelta(minutes=2),
+        datetime.timedelta(seconds=90),
+    )
+    assert job.options["given"] == datetime.timedelta(minutes=2)  # read back from the store
+    proj.build_script("def main(urd):\n    urd.build('wait', given='soon')\n")
+    with pytest.raises(OptionError, match="option 'given' must be timedelta, not str"):
+        run_build(proj.project())
+
+
+OPTIONENUM = """
+from gitax.extras import OptionEnum
+from gitax import subjobs
+
+abcd = OptionEnum("a b c d", none_ok=True)
+efgh = OptionEnum(["e", "f", "g", "h"])
+ijkl = OptionEnum(list("ijkl"), none_ok=True)
+mnSTARop = OptionEnum("m n* o p")
+qSTARrSTARst = OptionEnum("q* r* s t")
+uni = OptionEnum("b l ä")
+required = OptionEnum("x y")
+
+options = dict(
+    abcd=abcd,
+    efgh=efgh.g,
+    ijkl=ijkl["k"],
+    mnSTARop=mnSTARop.m,
+    qSTARrSTARst=qSTARrSTARst["quu"],
+    uni=uni.b,
+    dict=dict(ijkl=ijkl),
+    list=[mnSTARop.o],
+    required=required,
+    inner=False,
+)
+
+def synthesis():
+    if options.inner:
+        return dict(options)
+"""
+
+
+@pytest.mark.parametrize(
+    "given, changed",
+    [
+        (dict(abcd="a", efgh="h"), {}),
+        (dict(ijkl="j", efgh="e"), {}),
+        (dict(uni="ä"), {}),
+        (dict(ijkl=None, dict=dict(foo="j")), {}),
+        (dict(mnSTARop="p", qSTARrSTARst="qwe", ijkl="k"), {}),
+        (dict(mnSTARop="nah", qSTARrSTARst="really good value\n"), {}),
+        (dict(list=["noo"]), {}),
+    ],
+)
+def test_optionenum_values_are_checked_and_defaulted(
+    proj: ProjectDir, given: dict, changed: dict
+) -> None:
+    proj.method("test_optionenum", OPTIONENUM)
+    proj.build_script(
+        f"def main(urd):\n    urd.build('test_optionenum', options=dict(inner=True, "
+        f"required='x', **{given!r}))\n"
+    )
+    run_build(proj.project())
+    defaults = dict(
+        abcd=None,
+        efgh="g",
+        ijkl="k",
+        mnSTARop="m",
+        qSTARrSTARst="quu",
+        uni="b",
+        dict={},
+        list=["o"],
+        required="x",
+        inner=True,
+    )
+    got = proj.stored("test_optionenum")[0].load()
+    assert got == {**defaults, **given}
+    assert all(type(v) is str for v in got.values() if isinstance(v, str))  # plain strs
+
+
+@pytest.mark.parametrize(
+    "given, message",
+    [
+        (dict(abcd="A"), r"option 'abcd': 'A' is not one of a b c d"),
+        (dict(efgh="a"), "option 'efgh': 'a' is not one of e f g h"),
+        (dict(qSTARrSTARst="sdf"), "option 'qSTARrSTARst': 'sdf' is not one of"),
+        (dict(mnSTARop=None), r"option 'mnSTARop' must be one of m n\* o p \(None"),
+        (dict(ijkl=None, dict=dict(foo="b")), r"option \"dict\['foo'\]\": 'b' is not one of"),
+        (dict(list=["moo"]), r"option 'list\[0\]': 'moo' is not one of"),
+        ({}, "option 'required' is required"),
+    ],
+)
+def test_optionenum_refuses_what_is_not_a_member(
+    proj: ProjectDir, given: dict, message: str
+) -> None:
+    proj.method("test_optionenum", OPTIONENUM)
+    with_required = {"required": "y", **given} if given else {}
+    proj.build_script(
+        f"def main(urd):\n    urd.build('test_optionenum', options={with_required!r})\n"
+    )
+    with pytest.raises(OptionError, match=message):
+        run_build(proj.project())
+    assert proj.stored("test_optionenum") == []
+
+
+def test_required_option_and_option_string(proj: ProjectDir) -> None:
+    proj.method(
+        "req",
+        "from gitax.extras import RequiredOption, OptionString, OptionDefault\n"
+        "options = dict(n=RequiredOption(int), label=OptionString('example'),\n"
+        "               maybe=OptionDefault(int, 7), opt=RequiredOption(str, none_ok=True))\n"
+        "def synthesis():\n    return dict(options)\n",
+    )
+    proj.build_script(
+        "def main(urd):\n    urd.build('req', n=3, label='x', opt=None)\n"
+        "    urd.build('req', n=3, label='x', opt='o', maybe=2)\n"
+    )
+    run_build(proj.project())
+    values = sorted((j.load() for j in proj.stored("req")), key=lambda v: v["maybe"])
+    assert values == [
+        dict(n=3, label="x", maybe=2, opt="o"),
+        dict(n=3, label="x", maybe=7, opt=None),
+    ]
+    for call, message in [
+        ("n=3, opt=None", "option 'label' is required"),
+        ("n=3, label='', opt=None", "option 'label' requires a non-empty string"),
+        ("label='x', opt=None", "option 'n' is required"),
+        ("n=None, label='x', opt=None", "option 'n' requires a value that is not None"),
+        ("n='3', label='x', opt=None", "option 'n' must be int, not str"),
+    ]:
+        proj.build_script(f"def main(urd):\n    urd.build('req', {call})\n")
+        with pytest.raises(OptionError, match=message):
+            run_build(proj.project())
+
+
+JOBWITHFILE = """
+from gitax import JobWithFile, build
+from gitax.extras import pickle_load
+import json
+
+options = dict(file=JobWithFile, inner=False)
+
+def analysis(sliceno, job):
+    data = {sliceno}
+    if options.inner:
+        if options.file.sliced:
+            assert options.file.load(sliceno) == data
+            assert pickle_load(options.file.filename(sliceno)) == data
+        else:
+            try:
+                options.file.load(sliceno)
+                raise Exception("Allowed sliced load of unsliced file")
+            except AssertionError:
+                pass
+        job.save({'inner': sliceno}, 'inner.pickle', sliceno)
+        job.json_save({'inner': sliceno}, 'inner.json', sliceno)
+    else:
+        job.save(data, 'data', sliceno)
+
+def verify(params, jwf):
+    jid = build('test_jobwithfile', options=dict(inner=True, file=jwf))
+    jj = jid.withfile('inner.json', True)
+    for sliceno in range(params.slices):
+        assert jid.load('inner.pickle', sliceno) == {'inner': sliceno}
+        assert jid.json_load('inner.json', sliceno) == {'inner': sliceno}
+        assert json.load(jj.open(sliceno=sliceno)) == {'inner': sliceno}
+    assert jid.load('inner.pickle') == {'inner': None}
+    assert jid.json_load('inner.json') == {'inner': None}
+    jj = JobWithFile(jid, 'inner.json')
+    assert json.load(jj.open()) == {'inner': None}
+    return jid
+
+def synthesis(params, job):
+    data = {'foo'}
+    if options.inner:
+        if options.file.sliced:
+            try:
+                options.file.load()
+                raise Exception("Allowed unsliced load of sliced file")
+            except AssertionError:
+                pass
+        else:
+            assert options.file.load() == data
+            assert pickle_load(options.file.filename()) == data
+        job.save({'inner': None}, 'inner.pickle')
+        job.json_save({'inner': None}, 'inner.json')
+        return repr(options.file)
+    job.save(data, 'data')
+    # Both ways of making one, naming this job while it runs (it is not stored yet).
+    a = verify(params, JobWithFile(params.jobid, 'data'))
+    b = verify(params, job.withfile('data', True))
+    return str(a), str(b)
+"""
+
+
+def test_jobwithfile_as_option_sliced_and_not(proj: ProjectDir) -> None:
+    config = proj.root / "gitax.toml"
+    config.write_text(config.read_text().replace("[gitax]", "[gitax]\nslices = 3"))
+    proj.method("test_jobwithfile", JOBWITHFILE)
+    proj.build_script(
+        "from gitax import JobWithFile\n"
+        "def main(urd):\n    outer = urd.build('test_jobwithfile')\n"
+        "    again = urd.build('test_jobwithfile', inner=True, file=(outer, 'data'))\n"
+        "    same = urd.build('test_jobwithfile', inner=True, file=outer.withfile('data'))\n"
+        "    assert again == same, (again, same)\n"
+    )
+    run_build(proj.project())
+    (outer,) = [j for j in proj.stored("test_jobwithfile") if not j.options["inner"]]
+    unsliced_id, sliced_id = outer.load()
+    inner = {j.id: j for j in proj.stored("test_jobwithfile") if j.options["inner"]}
+    assert set(inner) == {unsliced_id, sliced_id}
+    # Keyed by the job and the file, read back from the store as a JobWithFile.
+    stored = inner[sliced_id].options["file"]
+    assert (stored.job, stored.name, stored.sliced) == (outer, "data", True)
+    assert stored.load(1) == {1}
+    assert inner[unsliced_id].load() == f"JobWithFile({outer.id!r}, 'data', sliced=False)"
+
+
+def test_jobs_as_option_values_key_by_job(proj: ProjectDir) -> None:
+    proj.method("src", "options = dict(n=0)\ndef synthesis():\n    return options.n\n")
+    proj.method(
+        "collect",
+        "options = dict(joblist=[], one=None, label='')\n"
+        "def synthesis():\n"
+        "    return [j.load() for j in options.joblist], options.one.load(), options.label\n",
+    )
+    proj.build_script(
+        "def main(urd):\n"
+        "    a = urd.build('src', n=1)\n    b = urd.build('src', n=2)\n"
+        "    urd.build('collect', joblist=urd.joblist, one=b, label=a)\n"
+        "    urd.build('collect', joblist=[a, b], one=b, label=a)\n"
+    )
+    summary = run_build(proj.project())
+    (job,) = proj.stored("collect")  # urd.joblist and [a, b]: the same jobs, one key
+    assert [j.method for j in summary.built] == ["src", "src", "collect"]
+    a, b = sorted(proj.stored("src"), key=lambda j: j.load())
+    assert job.load() == ([1, 2], 2, a.id)  # a str option takes a job as its id
+    assert job.options["joblist"] == [a, b]
+    # Another job of the same method and parameters is another key.
+    proj.build_script(
+        "def main(urd):\n    a = urd.build('src', n=1)\n    c = urd.build('src', n=3)\n"
+        "    urd.build('collect', joblist=[a, c], one=c)\n"
+    )
+    run_build(proj.project())
+    assert len(proj.stored("collect")) == 2
+
+
+def test_a_name_both_option_and_job_needs_options_or_jobs(proj: ProjectDir) -> None:
+    proj.method("src", "def synthesis():\n    return 's'\n")
+    proj.method(
+        "test_build_kws",
+        "options = {'foo': 'foo', 'a': 'a'}\njobs = ('foo', 'c')\n"
+        "def synthesis():\n    return dict(options), {k: v and str(v) for k, v in jobs.items()}\n",
+    )
+    proj.build_script(
+        "def main(urd):\n"
+        "    s = urd.build('src')\n"
+        "    assert urd.build('test_build_kws').load() == "
+        "({'foo': 'foo', 'a': 'a'}, {'foo': None, 'c': None})\n"
+        "    j = urd.build('test_build_kws', options=dict(foo='bar', a='over'), a='A', c=s)\n"
+        "    assert j.load() == ({'foo': 'bar', 'a': 'A'}, {'foo': None, 'c': str(s)}), j.load()\n"
+        "    j = urd.build('test_build_kws', jobs=dict(foo=s))\n"
+        "    assert j.load() == ({'foo': 'foo', 'a': 'a'}, {'foo': str(s), 'c': None})\n"
+    )
+    run_build(proj.project())
+    proj.build_script("def main(urd):\n    urd.build('test_build_kws', foo='baz')\n")
+    with pytest.raises(OptionError, match="'foo' is both an option and a job input; pass it as"):
+        run_build(proj.project())
+
+
+def test_urd_peek_finish_flags_and_an_emptied_list(proj: ProjectDir) -> None:
+    proj.method("m", "options = dict(x=0)\ndef synthesis():\n    return options.x\n")
+    proj.build_script(
+        """
+def main(urd):
+    urd.truncate("tests_urd", "1970-01-01")
+    assert not urd.peek_latest("tests_urd").joblist
+    assert not urd.peek_latest("tests_urd") and not urd.latest("nosuchlist")
+    urd.begin("tests_urd", "2020-01-01", caption="first")
+    urd.build("m")
+    fin = urd.finish("tests_urd")
+    assert fin == {'new': True, 'changed': False, 'is_ghost': False}, fin.flags()
+    assert fin.new and not fin.changed and fin.joblist[0].load() == 0
+    urd.begin("tests_urd", "2020-01-01")
+    job = urd.build("m")
+    fin = urd.finish("tests_urd", caption="first")
+    assert fin == {'new': False, 'changed': False, 'is_ghost': False}, fin.flags()
+    urd.begin("tests_urd", "2020-01-01")
+    urd.build("m", x=1)
+    fin = urd.finish("tests_urd", update=True)
+    assert fin == {'new': False, 'changed': True, 'is_ghost': False}, fin.flags()
+    urd.begin("tests_urd")
+    jl = urd.latest("tests_urd").joblist
+    urd.build("m", x=2)
+    urd.truncate("tests_urd", "2020-01-01")  # the session just read is gone
+    fin = urd.finish("tests_urd", "2021-01-01", caption="second")
+    assert fin == {'new': True, 'changed': False, 'is_ghost': True}, fin.flags()
+    assert jl[0].load() == 1
+    assert urd.peek_first("tests_urd").caption == "second"
+    assert urd.peek("tests_urd", "2021-01-01").joblist[0].load() == 2
+    assert not urd.peek("tests_urd", "2020-01-01")
+    urd.begin("other")
+    urd.peek_latest("tests_urd")
+    urd.peek("tests_urd", "2021-01-01")
+    urd.peek_first("tests_urd")
+    urd.build("m", x=3)
+    return urd.finish("other")
+"""
+    )
+    run_build(proj.project())
+    from gitax.jobs.urdlog import UrdLists
+
+    lists = UrdLists(proj.project().store.urd)
+    assert lists.latest("other").deps == ()  # peeking records no dependency
+    assert [s.caption for s in lists.sessions("tests_urd")] == ["second"]

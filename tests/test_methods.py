@@ -59,10 +59,6 @@ def test_a_name_in_two_folders_names_both(proj: ProjectDir) -> None:
         ("datasets = ('d',)\ndef synthesis(): pass\n", "datasets` are not supported yet"),
         ("options = dict(x=compute())\ndef synthesis(): pass\n", r"a_m.py:1: cannot read"),
         ("options = {'name': 1}\ndef synthesis(): pass\n", "'name' is reserved"),
-        (
-            "options = {'x': 1}\njobs = ('x',)\ndef synthesis(): pass\n",
-            "both in options and in jobs",
-        ),
         ("x = 1\n", r"defines none of prepare\(\), analysis\(\), synthesis\(\)"),
         ("depend_extra = ('nope.txt',)\ndef synthesis(): pass\n", "'nope.txt' does not exist"),
         ("depend_extra = ('../../x',)\ndef synthesis(): pass\n", "outside the project"),

@@ -2,16 +2,26 @@
 
 A no-op build must not import every method (and numpy, matplotlib... with it), so the
 module-level `options`, `jobs`, `datasets`, `description` and `depend_extra` are evaluated
-from the syntax tree by a tiny evaluator that knows literals, `dict(...)`, the option types
-and the datetime constructors. Anything beyond that is reported, with the line.
+from the syntax tree by a tiny evaluator that knows literals, `dict(...)`, the option types,
+the datetime constructors and exax's option markers (`OptionEnum`, `JobWithFile`...), and
+the module-level names assigned such values before (`abc = OptionEnum('a b c')`).
+Anything beyond that is reported, with the line.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime
 from dataclasses import dataclass
 from typing import Any
+
+from gitax.jobs.optiontypes import (
+    OptionDefault,
+    OptionEnum,
+    OptionString,
+    RequiredOption,
+)
 
 DECLARED = ("options", "jobs", "datasets", "description", "depend_extra")
 PHASES = ("prepare", "analysis", "synthesis")
@@ -27,8 +37,27 @@ _NAMES: dict[str, Any] = {
     "datetime": datetime.datetime,
     "date": datetime.date,
     "time": datetime.time,
+    "timedelta": datetime.timedelta,
+    "OptionEnum": OptionEnum,
+    "OptionString": OptionString,
+    "RequiredOption": RequiredOption,
+    "OptionDefault": OptionDefault,
 }
-_DATETIME_ATTRS = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time}
+_DATETIME_ATTRS = {
+    "datetime": datetime.datetime,
+    "date": datetime.date,
+    "time": datetime.time,
+    "timedelta": datetime.timedelta,
+}
+_CONSTRUCTORS = (dict, list, tuple, *_DATETIME_ATTRS.values(), OptionEnum)
+_CONSTRUCTORS += (RequiredOption, OptionDefault)
+_MODULES = ("extras", "gitax", "accelerator")  # `extras.OptionEnum`, `gitax.extras.X`
+
+
+def _withfile() -> Any:
+    from gitax.jobs.withfile import JobWithFile  # reads stored jobs: only when declared
+
+    return JobWithFile
 
 
 class Unsupported(Exception):
@@ -48,49 +77,76 @@ class Declarations:
     phase_args: dict[str, tuple[str, ...]]
 
 
-def _callable(node: ast.expr) -> Any:
-    if isinstance(node, ast.Name) and node.id in _NAMES:
-        return _NAMES[node.id]
-    if (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "datetime"
-        and node.attr in _DATETIME_ATTRS
-    ):
+def _name(node: ast.expr, names: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Name):
+        if node.id in names:
+            return names[node.id]
+        if node.id in _NAMES:
+            return _NAMES[node.id]
+        if node.id == "JobWithFile":
+            return _withfile()
+        raise Unsupported(node)
+    assert isinstance(node, ast.Attribute)
+    base = node.value
+    if isinstance(base, ast.Name) and base.id == "datetime" and node.attr in _DATETIME_ATTRS:
         return _DATETIME_ATTRS[node.attr]
+    if isinstance(base, (ast.Name, ast.Attribute)) and ast.unparse(base).split(".")[0] in _MODULES:
+        if node.attr in _NAMES and node.attr[0].isupper() or node.attr == "JobWithFile":
+            return _name(ast.Name(node.attr), {})
+    value = evaluate(base, names)
+    if isinstance(value, OptionEnum):
+        try:
+            return getattr(value, node.attr)  # `enum.member`
+        except AttributeError:
+            raise Unsupported(node) from None
     raise Unsupported(node)
 
 
-def evaluate(node: ast.expr) -> Any:
-    """The value of a declaration expression, or Unsupported."""
+def evaluate(node: ast.expr, names: dict[str, Any] | None = None) -> Any:
+    """The value of a declaration expression, or Unsupported; `names` are module-level
+    names assigned earlier."""
+    names = names or {}
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Tuple):
-        return tuple(evaluate(e) for e in node.elts)
+        return tuple(evaluate(e, names) for e in node.elts)
     if isinstance(node, ast.List):
-        return [evaluate(e) for e in node.elts]
+        return [evaluate(e, names) for e in node.elts]
     if isinstance(node, ast.Dict):
         if any(k is None for k in node.keys):
             raise Unsupported(node)
-        return {evaluate(k): evaluate(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
+        return {
+            evaluate(k, names): evaluate(v, names)  # type: ignore[arg-type]
+            for k, v in zip(node.keys, node.values, strict=True)
+        }
     if isinstance(node, (ast.Name, ast.Attribute)):
-        return _callable(node)
+        return _name(node, names)
+    if isinstance(node, ast.Subscript):
+        value = evaluate(node.value, names)
+        if isinstance(value, OptionEnum):
+            try:
+                return value[evaluate(node.slice, names)]  # `enum['member']`, `enum['c-d']`
+            except KeyError:
+                raise Unsupported(node) from None
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        value = evaluate(node.operand)
+        value = evaluate(node.operand, names)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        return evaluate(node.left) + evaluate(node.right)
+        return evaluate(node.left, names) + evaluate(node.right, names)
     if isinstance(node, ast.Call):
-        func = _callable(node.func)
-        args = [evaluate(a) for a in node.args]
+        func = _name(node.func, names) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+        if func is OptionString:
+            func = OptionString.__call__
+        elif func not in _CONSTRUCTORS:
+            raise Unsupported(node)
+        args = [evaluate(a, names) for a in node.args]
         kwargs = {}
         for kw in node.keywords:
             if kw.arg is None:
                 raise Unsupported(node)
-            kwargs[kw.arg] = evaluate(kw.value)
-        if func in (dict, list, tuple) or func in _DATETIME_ATTRS.values():
-            return func(*args, **kwargs)
+            kwargs[kw.arg] = evaluate(kw.value, names)
+        return func(*args, **kwargs)
     raise Unsupported(node)
 
 
@@ -103,27 +159,51 @@ class Invalid(Exception):
         super().__init__(f"{type(error).__name__}: {error}")
 
 
-def _value_of(node: ast.expr) -> Any:
+def _value_of(node: ast.expr, names: dict[str, Any]) -> Any:
     try:
-        return evaluate(node)
+        return evaluate(node, names)
     except (TypeError, ValueError, OverflowError, ArithmeticError, RecursionError) as e:
         raise Invalid(node, e) from None
+
+
+def _is_marker_call(node: ast.expr) -> bool:
+    """Is this `OptionEnum(...)` or a member of such a name: a value declarations may
+    refer to by name? (Other module-level code is never evaluated.)"""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    if isinstance(node, ast.Call):
+        node = node.func
+        if isinstance(node, ast.Attribute):
+            return node.attr == "OptionEnum"
+        return isinstance(node, ast.Name) and node.id == "OptionEnum"
+    return False
 
 
 def read_declarations(tree: ast.Module) -> Declarations:
     """Evaluate the module-level declarations and find the phase functions of a method."""
     values: dict[str, Any] = {}
+    names: dict[str, Any] = {}  # other module-level names, for declarations to refer to
     phases: list[str] = []
     phase_args: dict[str, tuple[str, ...]] = {}
     for stmt in tree.body:
+        targets: list[ast.expr] = []
         if isinstance(stmt, ast.Assign):
-            for target in stmt.targets:
-                if isinstance(target, ast.Name) and target.id in DECLARED:
-                    values[target.id] = _value_of(stmt.value)
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if stmt.target.id in DECLARED and stmt.value is not None:
-                values[stmt.target.id] = _value_of(stmt.value)
-        elif isinstance(stmt, ast.FunctionDef) and stmt.name in PHASES:
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets = [stmt.target]
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                continue
+            assert isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None
+            if target.id in DECLARED:
+                values[target.id] = _value_of(stmt.value, names)
+            else:
+                names.pop(target.id, None)
+                if _is_marker_call(stmt.value):
+                    # Unreadable here is an error only where a declaration refers to it.
+                    with contextlib.suppress(Unsupported, Invalid):
+                        names[target.id] = _value_of(stmt.value, names)
+        if isinstance(stmt, ast.FunctionDef) and stmt.name in PHASES:
             phases.append(stmt.name)
             phase_args[stmt.name] = tuple(a.arg for a in stmt.args.args)
     if "description" not in values:

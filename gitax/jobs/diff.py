@@ -10,6 +10,7 @@ from gitax.jobs.buildlog import BuildRecord, LogEntry
 from gitax.jobs.job import Job
 from gitax.jobs.manifest import parse_tree
 from gitax.jobs.urdlog import Session
+from gitax.jobs.withfile import untag_job
 from gitax.store.hashing import from_jsonable
 
 
@@ -36,7 +37,7 @@ def diff_jobs(a: Job, b: Job) -> dict[str, Any]:
         status = "added" if oa is None else "removed" if ob is None else "changed"
         diff = "".join(difflib.unified_diff(old, new, f"{a.id}/{path}", f"{b.id}/{path}", n=3))
         sources[path] = {"status": status, "diff": diff}
-    opts_a, opts_b = from_jsonable(ma.options), from_jsonable(mb.options)
+    opts_a, opts_b = from_jsonable(ma.options, untag_job), from_jsonable(mb.options, untag_job)
     options = {
         name: [opts_a.get(name), opts_b.get(name)]
         for name in sorted(set(opts_a) | set(opts_b))

@@ -135,10 +135,23 @@ class Job:
     def __hash__(self) -> int:
         return hash(self.key)
 
+    def tagged(self) -> tuple[str, str]:
+        """How the job joins the key of a job given it as an option: its id and key."""
+        return "job", f"{self.method}-{self.key}"
+
+    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> Any:
+        """This job and one of its files, to pass as an option (exax's JobWithFile)."""
+        from gitax.jobs.withfile import JobWithFile
+
+        return JobWithFile(self, name, sliced, extra)
+
     @property
     def params(self) -> dict[str, Any]:
         """The job's resolved options and input jobs (as ids)."""
-        return {"options": from_jsonable(self.manifest.options), "jobs": self.manifest.input_ids()}
+        from gitax.jobs.withfile import untag_job  # it builds on Job
+
+        options = from_jsonable(self.manifest.options, untag_job)
+        return {"options": options, "jobs": self.manifest.input_ids()}
 
     @property
     def options(self) -> dict[str, Any]:

@@ -199,9 +199,6 @@ class Methods:
         for param in (*options, *jobs):
             if param in RESERVED:
                 raise MethodError(f"{where}: {param!r} is reserved and cannot be a parameter")
-        both = sorted(set(options) & set(jobs))
-        if both:
-            raise MethodError(f"{where}: {both[0]!r} is declared both in options and in jobs")
         if not decl.phases:
             raise MethodError(f"{where}: defines none of prepare(), analysis(), synthesis()")
         extra = values.get("depend_extra", ())

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import datetime
 import reprlib
+from collections.abc import Sequence
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.jobs.optiontypes import (
+    OptionDefault,
+    OptionEnum,
+    OptionEnumValue,
+    RequiredOption,
+    _OptionString,
+)
 from gitax.store.hashing import TAG
 
 SCALAR_TYPES: tuple[type, ...] = (
@@ -19,7 +27,14 @@ SCALAR_TYPES: tuple[type, ...] = (
     datetime.datetime,
     datetime.date,
     datetime.time,
+    datetime.timedelta,
 )
+
+
+def _withfile_type() -> type:
+    from gitax.jobs.withfile import JobWithFile
+
+    return JobWithFile
 
 
 class OptionError(GitaxError):
@@ -45,7 +60,10 @@ def short_repr(value: Any, limit: int = 80) -> str:
 
 
 def check_plain(method: str, name: str, value: Any) -> Any:
-    """Any valid option value (JSON-like, dates and times); tuples become lists."""
+    """Any valid option value (JSON-like, dates, times, durations and jobs); tuples and
+    job lists become lists, enum members plain strings."""
+    if isinstance(value, OptionEnumValue):
+        value = str(value)
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -64,10 +82,12 @@ def check_plain(method: str, name: str, value: Any) -> Any:
         return value
     if value is None or isinstance(value, (bool, float)):
         return value
-    if isinstance(value, (datetime.date, datetime.time)):
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
         return value
-    if isinstance(value, (list, tuple)):
-        return [check_plain(method, name, v) for v in value]
+    if hasattr(value, "tagged"):  # a job, a running job or a JobWithFile: keyed by job id
+        return value
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return [check_plain(method, name, v) for v in value]  # lists, tuples, JobLists
     if isinstance(value, dict):
         for k in value:
             if not isinstance(k, str):
@@ -79,7 +99,8 @@ def check_plain(method: str, name: str, value: Any) -> Any:
         return {k: check_plain(method, name, v) for k, v in value.items()}
     raise OptionError(
         f"{method}: option {name!r}: {_type_name(value)} is not a valid option value "
-        "(use None, bool, int, float, str, list, dict, date, datetime or time)"
+        "(use None, bool, int, float, str, list, dict, date, datetime, time, timedelta "
+        "or a job)"
     )
 
 
@@ -104,9 +125,30 @@ def coerce(method: str, name: str, want: type, value: Any) -> Any:
             raise wrong()
         return check_plain(method, name, value)
     if want is list:
-        if not isinstance(value, (list, tuple)):
-            raise wrong()
+        if isinstance(value, (str, bytes, dict)) or not isinstance(value, Sequence):
+            raise wrong()  # a JobList (urd.joblist) is a list of jobs
         return check_plain(method, name, value)
+    if want is datetime.timedelta:
+        if isinstance(value, datetime.timedelta):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                return datetime.timedelta(seconds=value)  # a number is seconds, as in exax
+            except (OverflowError, ValueError):
+                raise wrong() from None
+        raise wrong()
+    if want is str and hasattr(value, "tagged") and hasattr(value, "key"):
+        return str(value)  # exax's jobs are strs: a str option takes a job as its id
+    if want is _withfile_type():
+        try:
+            from gitax.jobs.withfile import as_withfile
+
+            found = as_withfile(value)
+        except GitaxError as e:
+            raise OptionError(f"{method}: option {name!r}: {e}") from None
+        if found is None:
+            raise wrong()
+        return found
     if want is datetime.datetime or want is datetime.date or want is datetime.time:
         if isinstance(value, str):
             try:
@@ -126,19 +168,105 @@ def coerce(method: str, name: str, want: type, value: Any) -> Any:
 def check_spec(method: str, name: str, spec: Any) -> None:
     """Refuse a declaration that is neither a valid type nor a valid default value."""
     if isinstance(spec, type):
-        if spec not in SCALAR_TYPES:
+        if spec not in SCALAR_TYPES and spec is not _withfile_type():
             raise OptionError(
                 f"{method}: option {name!r} declares unsupported type {spec.__name__}"
             )
         return
-    if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], type):
+    if isinstance(spec, (OptionEnum, _OptionString)):
+        return
+    if isinstance(spec, (RequiredOption, OptionDefault)):
+        check_spec(method, name, spec.value)
+        if isinstance(spec, OptionDefault):
+            check_plain(method, name, spec.default)
+        return
+    if _is_typed_list(spec):
         check_spec(method, name, spec[0])
+        return
+    if _is_typed_dict(spec):
+        check_spec(method, name, next(iter(spec.values())))
         return
     check_plain(method, name, spec)
 
 
+def _is_typing(spec: Any) -> bool:
+    """Does `spec` say what type a value has (rather than being a default value)?"""
+    return isinstance(spec, (type, OptionEnum, OptionEnumValue, _OptionString))
+
+
+def _is_typed_list(spec: Any) -> bool:
+    return isinstance(spec, list) and len(spec) == 1 and _is_typing(spec[0])
+
+
+def _is_typed_dict(spec: Any) -> bool:
+    """`dict(x=int)` or `dict(x=SomeEnum)`: a dict of any keys whose values are typed so."""
+    return isinstance(spec, dict) and len(spec) == 1 and _is_typing(next(iter(spec.values())))
+
+
+def _enum_value(method: str, name: str, enum: OptionEnum, value: Any) -> str | None:
+    if not enum.allows(value):
+        members = " ".join(enum._values)
+        if value is None:
+            raise OptionError(
+                f"{method}: option {name!r} must be one of {members} (None is not allowed)"
+            )
+        raise OptionError(f"{method}: option {name!r}: {short_repr(value)} is not one of {members}")
+    return None if value is None else str(value)
+
+
+def _required(method: str, name: str, what: str) -> OptionError:
+    return OptionError(f"{method}: option {name!r} is required ({what}): pass it to build")
+
+
 def resolve_one(method: str, name: str, spec: Any, given: Any, is_given: bool) -> Any:
     """The value of one option: the given one typed by the spec, or the default."""
+    if isinstance(spec, RequiredOption):
+        if not is_given:
+            raise _required(method, name, f"RequiredOption({spec.value!r})")
+        if given is None and spec.none_ok:
+            return None
+        if given is None:
+            raise OptionError(f"{method}: option {name!r} requires a value that is not None")
+        return resolve_one(method, name, spec.value, given, True)
+    if isinstance(spec, OptionDefault):
+        if not is_given or given is None:
+            return check_plain(method, name, spec.default)
+        return resolve_one(method, name, spec.value, given, True)
+    if isinstance(spec, _OptionString):
+        if not is_given:
+            raise _required(method, name, "a non-empty string")
+        if not isinstance(given, (str, int, float)) or isinstance(given, bool) or given == "":
+            raise OptionError(
+                f"{method}: option {name!r} requires a non-empty string, not {short_repr(given)}"
+            )
+        return check_plain(method, name, str(given))
+    if isinstance(spec, OptionEnum):
+        if not is_given:
+            if spec._none_ok:
+                return None
+            raise _required(method, name, f"one of {' '.join(spec._values)}")
+        return _enum_value(method, name, spec, given)
+    if isinstance(spec, OptionEnumValue):
+        return _enum_value(method, name, spec.enum, given if is_given else spec)
+    if _is_typed_dict(spec):
+        if not is_given or given is None:
+            return {}
+        if not isinstance(given, dict):
+            raise OptionError(
+                f"{method}: option {name!r} must be dict, not {_type_name(given)} "
+                f"({short_repr(given)})"
+            )
+        sample = next(iter(spec.values()))
+        return {
+            k: resolve_one(method, f"{name}[{k!r}]", sample, v, True)
+            for k, v in check_plain(method, name, given).items()
+        }
+    if _is_typed_list(spec) and not isinstance(spec[0], type):
+        # [SomeEnum.member]: that list by default; each given item checked by the enum.
+        if not is_given or given is None:
+            return [] if isinstance(spec[0], OptionEnum) else [str(spec[0])]
+        items = coerce(method, name, list, given)
+        return [resolve_one(method, f"{name}[{i}]", spec[0], v, True) for i, v in enumerate(items)]
     if isinstance(spec, type):
         # A type alone: required type, None when not given.
         return None if not is_given or given is None else coerce(method, name, spec, given)

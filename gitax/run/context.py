@@ -62,6 +62,16 @@ class CurrentJob:
     def __str__(self) -> str:
         return self.id
 
+    def tagged(self) -> tuple[str, str]:
+        """How the running job joins the key of a subjob given it as an option."""
+        return "job", f"{self.method}-{self.key}"
+
+    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> Any:
+        """This job and one of its files, to pass to a subjob (exax's JobWithFile)."""
+        from gitax.jobs.withfile import JobWithFile
+
+        return JobWithFile(self, name, sliced, extra)
+
     def filename(self, name: str, sliceno: int | None = None) -> str:
         """The absolute path of a file of this job."""
         if sliceno is not None:

@@ -58,10 +58,34 @@ class JobList(Sequence[Job]):
 
 @dataclass
 class UrdItem:
-    """A session as build scripts see it: its jobs as Job objects."""
+    """A session as build scripts see it: its jobs as Job objects. One that `finish`
+    returns says, as exax's does, whether it was `new`, `changed` (replaced another at
+    its timestamp) or `is_ghost` (a session it read is gone since); it also compares
+    equal to exax's {'new': ..., 'changed': ..., 'is_ghost': ...}. An empty one (no
+    such session) is false, with no jobs."""
 
     session: Session
     joblist: JobList
+    new: bool = False
+    changed: bool = False
+    is_ghost: bool = False
+
+    def flags(self) -> dict[str, bool]:
+        """exax's answer to finish: new, changed, is_ghost."""
+        return {"new": self.new, "changed": self.changed, "is_ghost": self.is_ghost}
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dict):
+            return self.flags() == other
+        if not isinstance(other, UrdItem):
+            return NotImplemented
+        return (self.session, list(self.joblist)) == (other.session, list(other.joblist))
+
+    def __bool__(self) -> bool:
+        return bool(self.session.timestamp)
+
+    def __getitem__(self, name: str) -> bool:
+        return self.flags()[name]
 
     @property
     def timestamp(self) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 from gitax.jobs.inputs import sha256_file
 from gitax.jobs.manifest import check_file_name
 from gitax.jobs.project import Project, set_current
+from gitax.jobs.withfile import running_jobs
 from gitax.run import status
 from gitax.run.context import CurrentJob, DotDict, collect_files
 from gitax.run.fresh import start_fresh
@@ -326,6 +327,7 @@ class JobProcess:
             set_current(self.project)
             os.environ["GITAX_RUN_CTL"] = str(self.ctl)  # where subjobs are recorded
             current = CurrentJob(self.project, self.method.name, self.spec.key, self.jobdir, None)
+            running_jobs[self.spec.id] = current  # subjobs may be given it as an option
             module = self.load_module(current)
             phase = PREPARE
             board.set_phase(PREPARE)

@@ -289,16 +289,28 @@ class Urd:
             joblist=tuple(self._open.entries),
             deps=tuple(self._open.deps),
         )
+        before = [old for old in self.lists.sessions(list) if old.timestamp == session.timestamp]
         self.lists.record(session, update)
-        item = UrdItem(session, self._open.joblist)
+        item = UrdItem(
+            session,
+            self._open.joblist,
+            new=not before,
+            changed=bool(before) and not before[0].same_jobs(session),
+            is_ghost=any(not self._exists(*dep) for dep in session.deps),
+        )
         self._open = None
         return item
+
+    def _exists(self, list: str, timestamp: str) -> bool:
+        return any(s.timestamp == timestamp for s in self.lists.sessions(list))
 
     def abort(self) -> None:
         """Drop the open session: nothing is recorded."""
         self._open = None
 
-    def _item(self, session: Session, record: bool) -> UrdItem:
+    def _item(self, session: Session | None, record: bool, list: str = "") -> UrdItem:
+        if session is None:  # as in exax: an empty session, not an error
+            return UrdItem(Session(list, "", "", ""), JobList())
         if record and self._open is not None:
             dep = (session.list, session.timestamp)
             if dep not in self._open.deps:
@@ -308,21 +320,41 @@ class Urd:
         )
         return UrdItem(session, jobs)
 
+    def _find(self, list: str, timestamp: Any = None, first: bool = False) -> Session | None:
+        """The session at `timestamp` (the newest without one, the oldest with `first`)."""
+        sessions = self.lists.sessions(check_list_name(list))
+        if timestamp is not None:
+            ts = normalise_timestamp(timestamp)
+            sessions = [s for s in sessions if s.timestamp == ts]
+        if not sessions:
+            return None
+        return sessions[0] if first else sessions[-1]
+
     def latest(self, list: str) -> UrdItem:
-        """The newest session of a list (recorded as a dependency of the open session)."""
-        return self._item(self.lists.latest(list), True)
+        """The newest session of a list (recorded as a dependency of the open session);
+        an empty one, false and without jobs, when the list has none."""
+        return self._item(self._find(list), True, list)
 
     def first(self, list: str) -> UrdItem:
         """The oldest session of a list (recorded as a dependency)."""
-        return self._item(self.lists.first(list), True)
+        return self._item(self._find(list, first=True), True, list)
 
     def get(self, list: str, timestamp: Any) -> UrdItem:
         """The session at `timestamp` (recorded as a dependency)."""
-        return self._item(self.lists.get(list, timestamp), True)
+        return self._item(self._find(list, timestamp), True, list)
+
+    def peek(self, list: str, timestamp: Any) -> UrdItem:
+        """The session at `timestamp`, without recording a dependency."""
+        return self._item(self._find(list, timestamp), False, list)
 
     def peek_latest(self, list: str) -> UrdItem:
-        """The newest session of a list, without recording a dependency."""
-        return self._item(self.lists.latest(list), False)
+        """The newest session of a list, without recording a dependency (an empty one
+        when the list has none, e.g. after a truncation)."""
+        return self._item(self._find(list), False, list)
+
+    def peek_first(self, list: str) -> UrdItem:
+        """The oldest session of a list, without recording a dependency."""
+        return self._item(self._find(list, first=True), False, list)
 
     def since(self, list: str, timestamp: Any) -> list[str]:
         """Timestamps of the sessions after `timestamp`, oldest first."""
@@ -410,12 +442,19 @@ class Urd:
         given_options = dict(options or {})
         given_jobs = dict(jobs or {})
         for pname, value in params.items():
+            # As in exax: a keyword goes where the method declares it (over the same name
+            # in options= or jobs=); a name declared both ways must say which it means.
+            if pname in method.jobs and pname in method.options:
+                raise OptionError(
+                    f"{method_name}: {pname!r} is both an option and a job input; pass it "
+                    f"as options={{{pname!r}: ...}} or jobs={{{pname!r}: ...}}"
+                )
             if pname in method.jobs:
                 given_jobs[pname] = value
             elif pname in method.options:
                 given_options[pname] = value
             else:
-                valid = ", ".join(sorted([*method.options, *method.jobs])) or "none"
+                valid = ", ".join(sorted({*method.options, *method.jobs})) or "none"
                 raise OptionError(
                     f"{method_name}: unknown parameter {pname!r}; valid parameters: {valid}"
                 )
@@ -445,7 +484,7 @@ class Urd:
             if is_list:
                 if value is None:
                     out[pname] = []
-                elif isinstance(value, (list, tuple)):
+                elif isinstance(value, (list, tuple, JobList)):
                     out[pname] = [_as_job(self.project, method.name, pname, v) for v in value]
                 else:
                     raise OptionError(

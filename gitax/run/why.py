@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from gitax.jobs.job import load_manifest
 from gitax.jobs.manifest import Manifest
 from gitax.jobs.project import Project
+from gitax.jobs.withfile import untag_job
 from gitax.store import layout
 from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
 
@@ -53,7 +54,7 @@ def why(project: Project, spec: JobSpec, old: Manifest | None = None) -> list[st
         if a != b:
             what = "added" if a is None else "removed" if b is None else "changed"
             reasons.append(f"source {what}: {path}")
-    old_opts, new_opts = from_jsonable(old.options), spec.options
+    old_opts, new_opts = from_jsonable(old.options, untag_job), spec.options
     for name in sorted(set(old_opts) | set(new_opts)):
         if to_jsonable(old_opts.get(name)) != to_jsonable(new_opts.get(name)):
             reasons.append(f"option {name}: {old_opts.get(name)!r} -> {new_opts.get(name)!r}")

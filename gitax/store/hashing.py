@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 HASH_NAME = "sha256"
@@ -15,11 +16,17 @@ HEX_LEN = 64
 # is refused when options are checked, so the encoding stays unambiguous.
 TAG = "__gitax__"
 
+Untag = Callable[[str, Any], Any]  # (kind, plain value) -> the object it stands for
+
 
 def to_jsonable(value: Any) -> Any:
-    """Turn an option-like value into plain JSON, tagging datetimes, dates and times."""
+    """Turn an option-like value into plain JSON, tagging datetimes, dates, times,
+    timedeltas and jobs (anything with a `tagged()` giving its kind and plain value)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, datetime.timedelta):
+        # Whole microseconds, so that equal durations key the same however they were made.
+        return {TAG: "timedelta", "v": value // datetime.timedelta(microseconds=1)}
     if isinstance(value, datetime.datetime):
         return {TAG: "datetime", "v": value.isoformat()}
     if isinstance(value, datetime.date):
@@ -30,24 +37,39 @@ def to_jsonable(value: Any) -> Any:
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
+    tagged = getattr(value, "tagged", None)
+    if tagged is not None:
+        kind, plain = tagged()
+        return {TAG: kind, "v": to_jsonable(plain)}
     raise TypeError(f"cannot encode {type(value).__name__} canonically")
 
 
-def from_jsonable(value: Any) -> Any:
-    """Invert to_jsonable."""
+def from_jsonable(value: Any, untag: Untag | None = None) -> Any:
+    """Invert to_jsonable. Jobs (kinds "job" and "jobwithfile") become objects only
+    through `untag`, which the jobs layer gives; without it they stay tagged dicts."""
     if isinstance(value, list):
-        return [from_jsonable(v) for v in value]
+        return [from_jsonable(v, untag) for v in value]
     if isinstance(value, dict):
         kind = value.get(TAG)
         if kind is not None and set(value) == {TAG, "v"}:
-            parse = {
-                "datetime": datetime.datetime.fromisoformat,
-                "date": datetime.date.fromisoformat,
-                "time": datetime.time.fromisoformat,
-            }[kind]
-            return parse(value["v"])
-        return {k: from_jsonable(v) for k, v in value.items()}
+            return _untag(kind, value["v"], untag)
+        return {k: from_jsonable(v, untag) for k, v in value.items()}
     return value
+
+
+def _untag(kind: str, plain: Any, untag: Untag | None) -> Any:
+    if kind == "timedelta":
+        return datetime.timedelta(microseconds=plain)
+    if kind in ("job", "jobwithfile"):
+        if untag is None:
+            return {TAG: kind, "v": plain}
+        return untag(kind, from_jsonable(plain, untag))
+    parse = {
+        "datetime": datetime.datetime.fromisoformat,
+        "date": datetime.date.fromisoformat,
+        "time": datetime.time.fromisoformat,
+    }[kind]
+    return parse(plain)
 
 
 def canonical_json(value: Any) -> bytes:
