@@ -476,3 +476,106 @@ def main(urd):
     lists = UrdLists(proj.project().store.urd)
     assert lists.latest("other").deps == ()  # peeking records no dependency
     assert [s.caption for s in lists.sessions("tests_urd")] == ["second"]
+
+
+def test_job_specifiers_resolve_as_in_exax(proj: ProjectDir) -> None:
+    from gitax.jobs.job import Job, JobNotFound
+
+    proj.method(
+        "step",
+        "options = dict(n=0)\njobs = ('previous',)\ndef synthesis():\n    return options.n\n",
+    )
+    proj.method("other", "def synthesis():\n    return 'o'\n")
+    proj.build_script(
+        "def main(urd):\n"
+        "    prev = None\n"
+        "    for day in (1, 2, 3):\n"
+        "        urd.begin('main', f'2023-01-0{day}')\n"
+        "        prev = urd.build('step', n=day, previous=prev)\n"
+        "        urd.build('other', name='extra')\n"
+        "        urd.finish('main')\n"
+    )
+    run_build(proj.project())
+    project = proj.project()
+    by_n = {j.load(): j for j in proj.stored("step")}
+    (other,) = proj.stored("other")
+
+    def n(ref: str) -> object:
+        return Job(ref, project).load()
+
+    assert n("step") == 3  # a method name: its newest job
+    assert n("step~") == 2 and n("step~2") == 1 and n("step~~") == 1
+    assert n(f"{by_n[3].id}^") == 2 and n(f"{by_n[3].key[:6]}^2") == 1
+    assert n("step^~") == 1  # moves combine: up the previous chain, then back in time
+    assert Job(":main:", project) == other  # the last job of the newest session
+    assert n(":main:0") == 3 and n(":main:step") == 3 and n(":main:-2") == 3
+    assert Job(":main:extra", project) == other
+    assert n(":main/2023-01-02:step") == 2 and n(":main/first:0") == 1
+    assert n(":main^:0") == 2 and n(":main/first~:0") == 2  # ^ earlier, ~ later
+    for ref, message in [
+        ("nosuch", r"no stored job or method 'nosuch'; methods with jobs: other, step"),
+        ("step~5", r"has 2 earlier job\(s\) of step"),
+        ("step^3", r"only 2 `previous` job\(s\) back"),
+        (":nolist:", r"no urd list 'nolist' with sessions; lists: main"),
+        (":main:9", r"session main@2023-01-03 has no job '9'; it has 0:step, 1:extra"),
+        (":main/2023-01-09:", r"no session at 2023-01-09; the newest are 2023-01-01"),
+        (":main^^^:", "list 'main' has 3 sessions, 2023-01-01 to 2023-01-03"),
+        (":main", "partial :LIST:"),
+    ]:
+        with pytest.raises(JobNotFound, match=message):
+            Job(ref, project)
+    # The CLI takes them wherever it takes a JOB.
+    shown = json.loads(gitax("show", "step~1", "--json", cwd=proj.root).stdout)
+    assert shown["id"] == by_n[2].id
+    diff = gitax("diff", "step^", ":main/first:step", cwd=proj.root).stdout
+    assert "n" in diff and by_n[2].id in diff
+    bad = gitax("show", "step~9", cwd=proj.root, check=False)
+    assert bad.returncode != 0 and "earlier job(s) of step" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_equivalent_hashes_keep_jobs_across_a_cosmetic_edit(proj: ProjectDir) -> None:
+    v1 = (
+        "from helper import k\noptions = dict(x=1)\n"
+        "def synthesis(job):\n    job.json_save(options.x * k)\n    return options.x * k\n"
+    )
+    path = proj.method("calc", v1)
+    (path.parent / "helper.py").write_text("k = 10\n")
+    proj.build_script("def main(urd):\n    urd.build('calc').link_result('result.json')\n")
+    gitax("build", cwd=proj.root)
+    (first,) = proj.stored("calc")
+    shown = gitax("show", first.id, cwd=proj.root).stdout
+    source_hash = json.loads(gitax("show", first.id, "--json", cwd=proj.root).stdout)["source_hash"]
+    assert f"hash     {source_hash}" in shown
+    # A cosmetic edit with a wrong verifier: the job runs, and gitax says what to write.
+    edited = v1.replace("def synthesis", "# just a comment\ndef synthesis")
+    declaration = "equivalent_hashes = {'%s': ('%s',)}\n"
+    path.write_text(declaration % ("0" * 64, source_hash) + edited)
+    out = gitax("build", "--dry-run", cwd=proj.root)
+    verifier = json.loads(gitax("methods", "calc", "--json", cwd=proj.root).stdout)[
+        "equivalent_hashes"
+    ]["verifier"]
+    assert f"write {{'{verifier}': ('{source_hash}',)}}" in out.stdout + out.stderr
+    assert gitax("verify", cwd=proj.root, check=False).returncode != 0  # a_calc.py changed
+    # The right verifier: the earlier job is reused, verify and why agree.
+    path.write_text(declaration % (verifier, source_hash) + edited)
+    assert "(verifier holds)" in gitax("methods", "calc", cwd=proj.root).stdout
+    out = gitax("build", cwd=proj.root)
+    assert proj.stored("calc") == [first] and "0 built" in out.stdout, out.stdout
+    assert gitax("verify", cwd=proj.root).returncode == 0
+    # Another option runs a job, and "why" does not call the source changed.
+    proj.build_script("def main(urd):\n    urd.build('calc', x=2)\n")
+    out = gitax("build", cwd=proj.root).stdout
+    assert "option x: 1 -> 2" in out and "source changed: methods/a_calc.py" not in out, out
+    # A helper keeps its own hash in the key: editing it runs the job.
+    proj.build_script("def main(urd):\n    urd.build('calc')\n")
+    (path.parent / "helper.py").write_text("k = 11\n")
+    gitax("build", cwd=proj.root)
+    assert sorted(j.load() for j in proj.stored("calc")) == [10, 11, 20]
+    (path.parent / "helper.py").write_text("k = 10\n")
+    # Any later edit voids the equivalence: the job runs again, with the note.
+    path.write_text(declaration % (verifier, source_hash) + edited + "# more\n")
+    out = gitax("build", cwd=proj.root)
+    assert "does not" not in out.stdout and "write {'" in out.stdout + out.stderr
+    assert sorted(j.load() for j in proj.stored("calc")) == [10, 10, 11, 20]
+    assert gitax("verify", cwd=proj.root, check=False).returncode != 0

@@ -102,13 +102,14 @@ def show_build(ctx: Context, ref: str, as_json: bool, output: str | None) -> Non
 
 
 def is_session_ref(ctx: Context, ref: str) -> bool:
-    """LIST@TIMESTAMP, LIST~N, or the name of an existing urd list."""
+    """LIST@TIMESTAMP, or LIST or LIST~N of an existing urd list (else `METHOD~N` is a
+    job specifier)."""
     from gitax.jobs.urdlog import LIST_RE
 
     name = ref.split("@", 1)[0].split("~", 1)[0]
     if not LIST_RE.match(name):
         return False
-    if "@" in ref or "~" in ref:
+    if "@" in ref:
         return True
     return (ctx.project().store.urd / f"{name}.urd").is_file()
 
@@ -172,6 +173,7 @@ def show(
         "options  " + (", ".join(f"{k}={v!r}" for k, v in info["options"].items()) or "-"),
         "inputs   " + (", ".join(f"{k}={_ref(v)}" for k, v in info["jobs"].items()) or "-"),
         "sources  " + ", ".join(f"{p} ({o[:12]})" for p, o in info["sources"].items()),
+        f"hash     {info['source_hash']} (the source hash equivalent_hashes lists)",
         "files    "
         + (", ".join(f"{p} ({_size(e['size'])})" for p, e in info["files"].items()) or "-"),
         f"value    {info['value']}",

@@ -98,6 +98,68 @@ def _staged(project_root: Path) -> tuple[dict[str, LockedResult], Callable[[str]
         repo.close()
 
 
+def _file_bytes(root: Path) -> Callable[[str], bytes | None]:
+    def read(path: str) -> bytes | None:
+        try:
+            return (root / path).read_bytes()
+        except OSError:
+            return None
+
+    return read
+
+
+def _staged_bytes(
+    project_root: Path, blob_of: Callable[[str], str | None]
+) -> Callable[[str], bytes | None]:
+    def read(path: str) -> bytes | None:
+        from dulwich.repo import Repo
+
+        sha = blob_of(path)
+        if sha is None:
+            return None
+        with Repo.discover(str(project_root)) as repo:
+            return bytes(repo[sha.encode()].as_raw_string())
+
+    return read
+
+
+def _not_equivalent(
+    project_root: Path,
+    entry: LockedResult,
+    changed: tuple[str, ...],
+    read: Callable[[str], bytes | None],
+) -> tuple[str, ...]:
+    """The changed sources, less method files whose equivalent_hashes (still holding)
+    name the source the result was built from: the edit was declared cosmetic."""
+    from gitax.jobs.equivalence import equivalence_of
+
+    declared = {}
+    for path in changed:
+        data = read(path) if path.endswith(".py") else None
+        eq = equivalence_of(data) if data is not None else None
+        if eq is not None and eq.holds:
+            declared[path] = eq.hashes
+    if not declared:
+        return changed
+    built_from = _built_from(project_root, entry)
+    return tuple(p for p in changed if built_from.get(p) not in declared.get(p, ()))
+
+
+def _built_from(project_root: Path, entry: LockedResult) -> dict[str, str]:
+    """path -> source hash of what the result's jobs were built from (from the store)."""
+    from gitax.jobs.job import Job, JobNotFound
+    from gitax.jobs.project import Project
+
+    try:
+        project = Project.find(project_root)
+        found: dict[str, str] = {}
+        for job in Job.from_key(project, entry.key).upstream():
+            found.update(job.manifest.sources)
+        return found
+    except (GitaxError, OSError, JobNotFound):
+        return {}  # no store to ask: the result stays stale, as without the declaration
+
+
 def verify(
     project_root: Path,
     results_dir: Path,
@@ -132,6 +194,9 @@ def verify(
         entry = results[name]
         report.checked.append(name)
         changed = tuple(sorted(p for p, blob in entry.sources if blob_of(p) != blob))
+        if changed:
+            read = _staged_bytes(project_root, blob_of) if staged else _file_bytes(project_root)
+            changed = _not_equivalent(project_root, entry, changed, read)
         if changed:
             where = "staged" if staged else "in the work tree"
             gone = [p for p in changed if blob_of(p) is None]

@@ -23,7 +23,7 @@ from gitax.jobs.optiontypes import (
     RequiredOption,
 )
 
-DECLARED = ("options", "jobs", "datasets", "description", "depend_extra")
+DECLARED = ("options", "jobs", "datasets", "description", "depend_extra", "equivalent_hashes")
 PHASES = ("prepare", "analysis", "synthesis")
 
 _NAMES: dict[str, Any] = {

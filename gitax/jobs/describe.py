@@ -10,6 +10,13 @@ from gitax.jobs.job import Job
 from gitax.jobs.manifest import parse_tree
 
 
+def source_hash(method: str, sources: dict[str, str]) -> str:
+    """The hash of the method's own file (`a_<method>.py`) among a job's sources: what
+    equivalent_hashes lists."""
+    own = [oid for path, oid in sources.items() if path.rsplit("/", 1)[-1] == f"a_{method}.py"]
+    return own[0] if own else ""
+
+
 def describe_job(job: Job) -> dict[str, Any]:
     """The job's manifest, its files with sizes, and its value's repr, as JSON-able data."""
     m = job.manifest
@@ -31,6 +38,7 @@ def describe_job(job: Job) -> dict[str, Any]:
         "options": m.options,
         "jobs": m.jobs,
         "sources": m.sources,
+        "source_hash": source_hash(m.method, m.sources),
         "files": {path: asdict(e) for path, e in sorted(tree.items())},
         "value": value_text,
         "value_type": value_type,

@@ -16,6 +16,7 @@ from gitax.jobs import workdir
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import Manifest, check_relpath, indexed_manifest, parse_tree
 from gitax.jobs.project import Project, current_project
+from gitax.jobs.specifiers import JobNotFound, is_specifier, resolve_specifier
 from gitax.store.fsutil import atomic_symlink, unique_dir
 from gitax.store.hashing import from_jsonable
 
@@ -42,12 +43,16 @@ class UntrustedPickle(GitaxError):
         )
 
 
-class JobNotFound(GitaxError):
-    """No stored job matches an id or prefix, or more than one does."""
-
-
 def resolve_key(project: Project, ref: str) -> str:
-    """The key of the one stored job that `ref` (an id, or a hex prefix of 4+ digits) names."""
+    """The key of the one stored job that `ref` names: an id, a hex prefix of 4+ digits,
+    or one of exax's specifiers (a method, `JOB~N`, `JOB^N`, `:LIST:N`; specifiers.py)."""
+    if is_specifier(ref):
+        return resolve_specifier(project, ref, _resolve_id)
+    return _resolve_id(project, ref)
+
+
+def _resolve_id(project: Project, ref: str) -> str:
+    """The key of the one stored job an id or a hex prefix names."""
     m = ID_RE.match(ref)
     if not m:
         raise JobNotFound(

@@ -13,6 +13,7 @@ from typing import Any
 from gitax.config import Config
 from gitax.errors import GitaxError
 from gitax.jobs.declarations import Invalid, Unsupported, read_declarations
+from gitax.jobs.equivalence import Equivalence, EquivalenceError, read_equivalence
 from gitax.jobs.imports import imported_names, local_imports
 from gitax.jobs.options import OptionError, check_spec
 from gitax.store.hashing import object_id
@@ -47,6 +48,14 @@ class Method:
     phases: tuple[str, ...]
     phase_args: dict[str, tuple[str, ...]]
     sources: tuple[SourceFile, ...]  # the method itself first, then depend_extra, then imports
+    equivalence: Equivalence | None = None  # exax's equivalent_hashes, if declared
+
+    @property
+    def equivalent_sources(self) -> tuple[str, ...]:
+        """Earlier hashes of the method's own source whose jobs count as this one's (while
+        the declared verifier matches the source)."""
+        eq = self.equivalence
+        return eq.hashes if eq is not None and eq.holds else ()
 
     @property
     def folder(self) -> Path:
@@ -226,6 +235,10 @@ class Methods:
             if src.relpath not in seen:
                 seen.add(src.relpath)
                 sources.append(src)
+        try:
+            equivalence = read_equivalence(own.data, tree, values.get("equivalent_hashes"))
+        except EquivalenceError as e:
+            raise MethodError(f"{where}: {e}") from None
         description = values.get("description", "")
         return Method(
             name=name,
@@ -237,4 +250,5 @@ class Methods:
             phases=decl.phases,
             phase_args=decl.phase_args,
             sources=tuple(sources),
+            equivalence=equivalence,
         )

@@ -147,6 +147,7 @@ class Urd:
         # The newest job built of each method: what `why` compares the next one with, and
         # what close() notes in the store for the next build.
         self._latest: dict[str, Manifest] = {}
+        self._warned: set[str] = set()  # methods whose equivalent_hashes did not hold
 
     def close(self) -> None:
         """Note in the store the newest job built of each method (for the next build's
@@ -201,6 +202,12 @@ class Urd:
         """The job of `method` with these parameters: reused if stored, else run now."""
         t0 = time.perf_counter()
         spec = self.plan(method, options, jobs, datasets, params)
+        eq = spec.method.equivalence
+        if eq is not None and not eq.holds and spec.method.name not in self._warned:
+            self._warned.add(spec.method.name)  # exax warns too; once a build is enough
+            note = getattr(self.reporter, "job_note", None)
+            if note is not None:
+                note(spec.id, f"{spec.method.path.name}: {eq.hint}")
         manifest_id = self.project.store.index.get(spec.key)
         if manifest_id is None and self.fetch is not None and not self.dry_run:
             if self._fetched(spec):  # a collaborator ran it: fetched instead of run
@@ -467,6 +474,16 @@ class Urd:
         sources = [(s.relpath, s.blob_id) for s in method.sources]
         slices = self.project.config.slices if "analysis" in method.phases else None
         key = job_key(method.name, sources, resolved, input_keys, slices)
+        index = self.project.store.index
+        if method.equivalent_sources and index.get(key) is None:
+            # exax's equivalent_hashes: a job built from an earlier, equivalent source of
+            # the method (its helpers keyed as they are now) is this job.
+            for old in method.equivalent_sources:
+                alt = job_key(method.name, [(sources[0][0], old), *sources[1:]], resolved,
+                              input_keys, slices)  # fmt: skip
+                if index.get(alt) is not None:
+                    key = alt
+                    break
         return JobSpec(method, key, resolved, input_jobs, slices or 0)
 
     def _resolve_jobs(

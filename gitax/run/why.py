@@ -49,8 +49,11 @@ def why(project: Project, spec: JobSpec, old: Manifest | None = None) -> list[st
         return ["new method"]
     reasons = []
     new_sources = {s.relpath: s.blob_id for s in spec.method.sources}
+    own = spec.method.sources[0].relpath
     for path in sorted(set(old.sources) | set(new_sources)):
         a, b = old.sources.get(path), new_sources.get(path)
+        if path == own and a in spec.method.equivalent_sources:
+            continue  # declared equivalent (equivalent_hashes): not a reason
         if a != b:
             what = "added" if a is None else "removed" if b is None else "changed"
             reasons.append(f"source {what}: {path}")
