@@ -298,8 +298,10 @@ def test_job_ids_resolve_by_unique_prefix(chain: ProjectDir) -> None:
     assert Job(parse.key[:4], project) == parse
     assert Job(f"parse-{parse.key[:6]}", project) == parse
     assert str(Job(parse.key, project)) == parse.id
-    with pytest.raises(JobNotFound, match="not a job id"):
+    with pytest.raises(JobNotFound, match="not a job id: 'abc'; methods with jobs: parse, total"):
         Job("abc", project)
+    with pytest.raises(JobNotFound, match="not a job id"):
+        Job("a-b", project)
     with pytest.raises(JobNotFound, match="no stored job"):
         Job(f"total-{parse.key[:8]}", project)
 

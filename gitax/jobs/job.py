@@ -16,7 +16,7 @@ from gitax.jobs import workdir
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import Manifest, check_relpath, indexed_manifest, parse_tree
 from gitax.jobs.project import Project, current_project
-from gitax.jobs.specifiers import JobNotFound, is_specifier, resolve_specifier
+from gitax.jobs.specifiers import AmbiguousJob, JobNotFound, is_specifier, resolve_specifier
 from gitax.store.fsutil import atomic_symlink, unique_dir
 from gitax.store.hashing import from_jsonable
 
@@ -67,7 +67,7 @@ def _resolve_id(project: Project, ref: str) -> str:
     if len(keys) > 1:
         ids = ", ".join(f"{_method_of(project, k)}-{k[:16]}" for k in keys[:5])
         more = ", ..." if len(keys) > 5 else ""
-        raise JobNotFound(f"job id {ref!r} is ambiguous ({ids}{more}); give more hex digits")
+        raise AmbiguousJob(f"job id {ref!r} is ambiguous ({ids}{more}); give more hex digits")
     return keys[0]
 
 

@@ -33,6 +33,10 @@ class JobNotFound(GitaxError):
     """No stored job matches an id, prefix or specifier, or more than one does."""
 
 
+class AmbiguousJob(JobNotFound):
+    """More than one stored job matches an id prefix."""
+
+
 def split_moves(ref: str) -> tuple[str, list[tuple[str, int]]]:
     """'train~~^3' -> ('train', [('~', 1), ('~', 1), ('^', 3)])."""
     m = _TILDES.match(ref)
@@ -126,15 +130,19 @@ def _base(project: Project, base: str, plain: object) -> str:
     assert callable(plain)
     try:
         return str(plain(project, base))
-    except JobNotFound:
+    except AmbiguousJob:
+        raise
+    except JobNotFound as e:
         if not _METHOD.match(base):
             raise
+        looks_like_id = "not a job id" not in str(e)
     jobs = method_jobs(project, base)
     if not jobs:
         methods = ", ".join(_methods_with_jobs(project)) or "none"
-        raise JobNotFound(
-            f"no stored job or method {base!r}; methods with jobs: {methods}"
-        ) from None
+        what = (
+            "no stored job or method" if looks_like_id else "no method with jobs and not a job id:"
+        )
+        raise JobNotFound(f"{what} {base!r}; methods with jobs: {methods}") from None
     return jobs[-1][1]
 
 
