@@ -513,7 +513,8 @@ def test_job_specifiers_resolve_as_in_exax(proj: ProjectDir) -> None:
     assert n(":main/2023-01-02:step") == 2 and n(":main/first:0") == 1
     assert n(":main^:0") == 2 and n(":main/first~:0") == 2  # ^ earlier, ~ later
     for ref, message in [
-        ("nosuch", r"no stored job or method 'nosuch'; methods with jobs: other, step"),
+        ("nosuch", r"not a job id: 'nosuch'; methods with jobs: other, step"),
+        ("abcdef", r"no stored job or method 'abcdef'; methods with jobs: other, step"),
         ("step~5", r"has 2 earlier job\(s\) of step"),
         ("step^3", r"only 2 `previous` job\(s\) back"),
         (":nolist:", r"no urd list 'nolist' with sessions; lists: main"),
@@ -579,3 +580,82 @@ def test_equivalent_hashes_keep_jobs_across_a_cosmetic_edit(proj: ProjectDir) ->
     assert "does not" not in out.stdout and "write {'" in out.stdout + out.stderr
     assert sorted(j.load() for j in proj.stored("calc")) == [10, 10, 11, 20]
     assert gitax("verify", cwd=proj.root, check=False).returncode != 0
+
+
+def test_exax_datetime_method_runs_with_its_imports_changed(proj: ProjectDir) -> None:
+    """exax's test_methods/a_test_datetime.py, `accelerator` replaced by `gitax`."""
+    proj.method(
+        "test_datetime",
+        """
+from datetime import datetime, date, time, timedelta
+
+from gitax import subjobs
+from gitax.extras import DotDict
+
+options = dict(
+    datetime=datetime,
+    time=time,
+    date=date,
+    timedelta=timedelta,
+    inner=False,
+)
+
+def synthesis():
+    if options.inner:
+        res = DotDict()
+        res.datetime = options.datetime + options.timedelta
+        res.time = options.time.replace(minute=0)
+        res.date = options.date.replace(month=1)
+        return res
+    else:
+        opts = dict(
+            datetime=datetime(2019, 11, 6, 17, 37, 2, 987654),
+            time=time(17, 37, 2, 987654),
+            date=date(2019, 11, 6),
+            timedelta=timedelta(microseconds=987654),
+            inner=True,
+        )
+        jid = subjobs.build('test_datetime', options=opts)
+        res = jid.load()
+        assert res.datetime == datetime(2019, 11, 6, 17, 37, 3, 975308)
+        assert res.time == time(17, 0, 2, 987654)
+        assert res.date == date(2019, 1, 6)
+        return 'ok'
+""",
+    )
+    proj.build_script("def main(urd):\n    urd.build('test_datetime')\n")
+    run_build(proj.project())
+    outer = [j for j in proj.stored("test_datetime") if not j.options["inner"]]
+    assert [j.load() for j in outer] == ["ok"]
+
+
+def test_exax_helpers_blob_and_json(proj: ProjectDir) -> None:
+    proj.method(
+        "helpers",
+        """
+from gitax import blob
+from gitax.extras import json_encode, json_decode, json_save, json_load, OptionEnum
+
+efgh = OptionEnum(chr(n) for n in range(101, 105))
+options = dict(efgh=efgh.g)
+
+def synthesis(job):
+    blob.save({'a': 1}, 'x.pickle')
+    json_save({'b': (1, 2), 's': {3}}, 'y.json')
+    assert blob.load('x.pickle') == {'a': 1}
+    assert json_load('y.json').b == [1, 2]
+    assert json_decode(json_encode({'z': 1})).z == 1
+    return options.efgh, sorted(job.files())
+""",
+    )
+    proj.build_script(
+        "def main(urd):\n    j = urd.build('helpers', efgh='h')\n"
+        "    from gitax.extras import pickle_load, json_load\n"
+        "    assert pickle_load('x.pickle', jobid=j) == {'a': 1}\n"
+        "    assert json_load('y.json', jobid=j.id) == {'b': [1, 2], 's': [3]}\n"
+    )
+    run_build(proj.project())
+    assert proj.stored("helpers")[0].load() == ("h", ["x.pickle", "y.json"])
+    proj.build_script("def main(urd):\n    urd.build('helpers', efgh='a')\n")
+    with pytest.raises(OptionError, match="'a' is not one of e f g h"):
+        run_build(proj.project())

@@ -65,6 +65,15 @@ def test_a_name_in_two_folders_names_both(proj: ProjectDir) -> None:
         ("def synthesis(:\n", "a_m.py:1: syntax error"),
         ("options = dict(x=set)\ndef synthesis(): pass\n", "cannot read"),
         ("jobs = (3,)\ndef synthesis(): pass\n", "`jobs` entries are names"),
+        (
+            "e = OptionEnum(str(n) for n in range(10**6))\noptions = dict(e=e)\n"
+            "def synthesis(): pass\n",
+            r"a_m.py:1: cannot read the declaration `10 \*\* 6`",
+        ),
+        (
+            "options = dict(e=OptionEnum(str(n) for n in range(100000)))\ndef synthesis(): pass\n",
+            r"a_m.py:1: the declaration fails: ValueError: range of 100000 items",
+        ),
     ],
 )
 def test_bad_declarations_are_errors_naming_the_file(

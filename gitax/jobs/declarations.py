@@ -11,7 +11,6 @@ Anything beyond that is reported, with the line.
 from __future__ import annotations
 
 import ast
-import contextlib
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -77,9 +76,18 @@ class Declarations:
     phase_args: dict[str, tuple[str, ...]]
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """A module-level name whose value the evaluator could not read."""
+
+    error: Exception
+
+
 def _name(node: ast.expr, names: dict[str, Any]) -> Any:
     if isinstance(node, ast.Name):
         if node.id in names:
+            if isinstance(names[node.id], _Unreadable):
+                raise names[node.id].error  # where the name was assigned, with its line
             return names[node.id]
         if node.id in _NAMES:
             return _NAMES[node.id]
@@ -100,6 +108,39 @@ def _name(node: ast.expr, names: dict[str, Any]) -> Any:
         except AttributeError:
             raise Unsupported(node) from None
     raise Unsupported(node)
+
+
+MAX_ITEMS = 10_000  # a comprehension in a declaration is a list of names, not a computation
+
+
+def _range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > MAX_ITEMS:
+        raise ValueError(f"range of {len(r)} items in a declaration (at most {MAX_ITEMS})")
+    return r
+
+
+# Functions a declaration may call: pure, and quick for the values they can get here.
+_PURE: dict[str, Any] = {"range": _range, "chr": chr, "ord": ord, "len": len, "sorted": sorted}
+_PURE.update(str=str, int=int)
+
+
+def _comprehension(node: ast.GeneratorExp | ast.ListComp, names: dict[str, Any]) -> Any:
+    """`[f(x) for x in <literal or range> if cond]`, one `for`, a plain name."""
+    if len(node.generators) != 1:
+        raise Unsupported(node)
+    gen = node.generators[0]
+    if not isinstance(gen.target, ast.Name) or gen.is_async:
+        raise Unsupported(node)
+    items = evaluate(gen.iter, names)
+    if not isinstance(items, (list, tuple, range, str)) or len(items) > MAX_ITEMS:
+        raise Unsupported(node)
+    out = []
+    for item in items:
+        inner = {**names, gen.target.id: item}
+        if all(evaluate(cond, inner) for cond in gen.ifs):
+            out.append(evaluate(node.elt, inner))
+    return out
 
 
 def evaluate(node: ast.expr, names: dict[str, Any] | None = None) -> Any:
@@ -134,11 +175,18 @@ def evaluate(node: ast.expr, names: dict[str, Any] | None = None) -> Any:
             return -value
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         return evaluate(node.left, names) + evaluate(node.right, names)
+    if isinstance(node, (ast.GeneratorExp, ast.ListComp)):
+        return _comprehension(node, names)
     if isinstance(node, ast.Call):
-        func = _name(node.func, names) if isinstance(node.func, (ast.Name, ast.Attribute)) else None
+        if isinstance(node.func, ast.Name) and node.func.id in _PURE and node.func.id not in names:
+            func: Any = _PURE[node.func.id]
+        elif isinstance(node.func, (ast.Name, ast.Attribute)):
+            func = _name(node.func, names)
+        else:
+            raise Unsupported(node)
         if func is OptionString:
             func = OptionString.__call__
-        elif func not in _CONSTRUCTORS:
+        elif func not in _CONSTRUCTORS and func not in _PURE.values():
             raise Unsupported(node)
         args = [evaluate(a, names) for a in node.args]
         kwargs = {}
@@ -200,9 +248,10 @@ def read_declarations(tree: ast.Module) -> Declarations:
             else:
                 names.pop(target.id, None)
                 if _is_marker_call(stmt.value):
-                    # Unreadable here is an error only where a declaration refers to it.
-                    with contextlib.suppress(Unsupported, Invalid):
+                    try:
                         names[target.id] = _value_of(stmt.value, names)
+                    except (Unsupported, Invalid) as e:
+                        names[target.id] = _Unreadable(e)  # an error only if referred to
         if isinstance(stmt, ast.FunctionDef) and stmt.name in PHASES:
             phases.append(stmt.name)
             phase_args[stmt.name] = tuple(a.arg for a in stmt.args.args)
