@@ -219,6 +219,9 @@ def test_optionenum_values_are_checked_and_defaulted(
     proj: ProjectDir, given: dict, changed: dict
 ) -> None:
     proj.method("test_optionenum", OPTIONENUM)
+    described = gitax("methods", "test_optionenum", cwd=proj.root).stdout
+    assert "option   abcd: OptionEnum('a b c d', none_ok=True)" in described
+    assert "option   mnSTARop: OptionEnum('m n* o p') = 'm'" in described
     proj.build_script(
         f"def main(urd):\n    urd.build('test_optionenum', options=dict(inner=True, "
         f"required='x', **{given!r}))\n"
@@ -399,6 +402,8 @@ def test_jobs_as_option_values_key_by_job(proj: ProjectDir) -> None:
     a, b = sorted(proj.stored("src"), key=lambda j: j.load())
     assert job.load() == ([1, 2], 2, a.id)  # a str option takes a job as its id
     assert job.options["joblist"] == [a, b]
+    shown = gitax("show", job.id, cwd=proj.root).stdout
+    assert f"joblist=[Job('{a.id}'), Job('{b.id}')]" in shown
     # Another job of the same method and parameters is another key.
     proj.build_script(
         "def main(urd):\n    a = urd.build('src', n=1)\n    c = urd.build('src', n=3)\n"

@@ -11,6 +11,12 @@ from gitax.cli.main import Context
 
 
 def _spec(spec: Any) -> str:
+    from gitax.jobs.optiontypes import MARKERS, OptionEnumValue
+
+    if isinstance(spec, OptionEnumValue):
+        return f"{spec.enum!r} = {str(spec)!r}"
+    if isinstance(spec, MARKERS) and not isinstance(spec, str):
+        return repr(spec)  # OptionEnum('a b c*'), RequiredOption(int), ...
     if isinstance(spec, type):
         return f"{spec.__name__} (default None)"
     if isinstance(spec, list) and len(spec) == 1 and isinstance(spec[0], type):

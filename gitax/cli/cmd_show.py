@@ -170,7 +170,7 @@ def show(
         f"job      {info['id']}",
         f"method   {info['method']}",
         f"key      {info['key']}",
-        "options  " + (", ".join(f"{k}={v!r}" for k, v in info["options"].items()) or "-"),
+        "options  " + (", ".join(f"{k}={v!r}" for k, v in job.options.items()) or "-"),
         "inputs   " + (", ".join(f"{k}={_ref(v)}" for k, v in info["jobs"].items()) or "-"),
         "sources  " + ", ".join(f"{p} ({o[:12]})" for p, o in info["sources"].items()),
         f"hash     {info['source_hash']} (the source hash equivalent_hashes lists)",
