@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -359,7 +360,7 @@ def synthesis(params, job):
 """
 
 
-def test_jobwithfile_as_option_sliced_and_not(proj: ProjectDir) -> None:
+def test_jobwithfile_as_option_sliced_and_not(proj: ProjectDir, tmp_path: Path) -> None:
     config = proj.root / "gitax.toml"
     config.write_text(config.read_text().replace("[gitax]", "[gitax]\nslices = 3"))
     proj.method("test_jobwithfile", JOBWITHFILE)
@@ -380,6 +381,19 @@ def test_jobwithfile_as_option_sliced_and_not(proj: ProjectDir) -> None:
     assert (stored.job, stored.name, stored.sliced) == (outer, "data", True)
     assert stored.load(1) == {1}
     assert inner[unsliced_id].load() == f"JobWithFile({outer.id!r}, 'data', sliced=False)"
+    # A job named by an option is upstream of it: the subjob given its running parent
+    # closes a cycle (parent -> subjob -> parent), which push, pull, gc and fsck follow.
+    assert outer in inner[sliced_id].upstream()
+    gitax("remote", "add", "team", str(tmp_path / "remote"), "--default", cwd=proj.root)
+    gitax("push", cwd=proj.root)
+    bob = tmp_path / "bob"
+    shutil.copytree(proj.root, bob, ignore=shutil.ignore_patterns(".gitax"))
+    gitax("pull", cwd=bob)
+    assert json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])["built"] == []
+    assert "clean" in gitax("fsck", cwd=bob).stdout
+    gitax("gc", "--grace", "0", cwd=bob)  # keeps the build's jobs and what they name
+    assert json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])["built"] == []
+    assert "clean" in gitax("fsck", cwd=bob).stdout
 
 
 def test_jobs_as_option_values_key_by_job(proj: ProjectDir) -> None:
@@ -402,6 +416,7 @@ def test_jobs_as_option_values_key_by_job(proj: ProjectDir) -> None:
     a, b = sorted(proj.stored("src"), key=lambda j: j.load())
     assert job.load() == ([1, 2], 2, a.id)  # a str option takes a job as its id
     assert job.options["joblist"] == [a, b]
+    assert set(job.upstream()) == {job, a, b}  # so gc keeps them, push sends them
     shown = gitax("show", job.id, cwd=proj.root).stdout
     assert f"joblist=[Job('{a.id}'), Job('{b.id}')]" in shown
     # Another job of the same method and parameters is another key.

@@ -11,7 +11,7 @@ from typing import Any
 
 from gitax.errors import GitaxError
 from gitax.store import layout
-from gitax.store.hashing import canonical_json, is_object_id
+from gitax.store.hashing import TAG, canonical_json, is_object_id
 
 MANIFEST_FORMAT = 1
 METHOD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -155,8 +155,31 @@ class Manifest:
         }
 
     def upstream_keys(self) -> set[str]:
-        """The keys of the jobs this one was built from: its inputs and its subjobs."""
-        return {r["key"] for _, r in self.input_refs()} | {s["key"] for s in self.subjobs}
+        """The keys of the jobs this one was built from: its inputs, its subjobs, and the
+        jobs given it as option values (so gc, push and lineage follow them too)."""
+        found = {r["key"] for _, r in self.input_refs()} | {s["key"] for s in self.subjobs}
+        return found | option_job_keys(self.options)
+
+
+def option_job_keys(value: Any) -> set[str]:
+    """The keys of the jobs tagged in an option value (`{"__gitax__": "job", ...}`)."""
+    found: set[str] = set()
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list):
+            todo += item
+        elif isinstance(item, dict):
+            kind, plain = item.get(TAG), item.get("v")
+            if kind == "job" and isinstance(plain, str):
+                key = plain.rpartition("-")[2]
+                if is_object_id(key):
+                    found.add(key)
+            elif kind == "jobwithfile" and isinstance(plain, list) and plain:
+                todo.append({TAG: "job", "v": plain[0]})
+            else:
+                todo += item.values()
+    return found
 
 
 _REQUIRED = ("key", "method", "id", "options", "jobs", "sources", "files", "value")

@@ -61,15 +61,20 @@ def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
         if start in done:
             continue
         stack = [(start, sorted(upstream_of[start]))]
+        walking = {start}  # a job given its running parent as an option closes a cycle
         while stack:
             node, pending = stack[-1]
-            while pending and (pending[-1] in done or pending[-1] not in upstream_of):
+            while pending and (
+                pending[-1] in done or pending[-1] in walking or pending[-1] not in upstream_of
+            ):
                 pending.pop()
             if pending:
                 child = pending.pop()
+                walking.add(child)
                 stack.append((child, sorted(upstream_of[child])))
             else:
                 stack.pop()
+                walking.discard(node)
                 if node not in done:
                     done.add(node)
                     order.append(node)
