@@ -184,12 +184,13 @@ mnSTARop = OptionEnum("m n* o p")
 qSTARrSTARst = OptionEnum("q* r* s t")
 uni = OptionEnum("b l ä")
 required = OptionEnum("x y")
+mdefault = mnSTARop.m
 
 options = dict(
     abcd=abcd,
     efgh=efgh.g,
     ijkl=ijkl["k"],
-    mnSTARop=mnSTARop.m,
+    mnSTARop=mdefault,
     qSTARrSTARst=qSTARrSTARst["quu"],
     uni=uni.b,
     dict=dict(ijkl=ijkl),

@@ -214,11 +214,13 @@ def _value_of(node: ast.expr, names: dict[str, Any]) -> Any:
         raise Invalid(node, e) from None
 
 
-def _is_marker_call(node: ast.expr) -> bool:
-    """Is this `OptionEnum(...)` or a member of such a name: a value declarations may
-    refer to by name? (Other module-level code is never evaluated.)"""
+def _is_marker_call(node: ast.expr, names: dict[str, Any]) -> bool:
+    """Is this `OptionEnum(...)`, or a member of one or of a name holding one: a value
+    declarations may refer to by name? (Other module-level code is never evaluated.)"""
     while isinstance(node, (ast.Attribute, ast.Subscript)):
         node = node.value
+    if isinstance(node, ast.Name):
+        return node.id in names
     if isinstance(node, ast.Call):
         node = node.func
         if isinstance(node, ast.Attribute):
@@ -247,7 +249,7 @@ def read_declarations(tree: ast.Module) -> Declarations:
                 values[target.id] = _value_of(stmt.value, names)
             else:
                 names.pop(target.id, None)
-                if _is_marker_call(stmt.value):
+                if _is_marker_call(stmt.value, names):
                     try:
                         names[target.id] = _value_of(stmt.value, names)
                     except (Unsupported, Invalid) as e:

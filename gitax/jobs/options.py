@@ -84,7 +84,7 @@ def check_plain(method: str, name: str, value: Any) -> Any:
         return value
     if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
         return value
-    if hasattr(value, "tagged"):  # a job, a running job or a JobWithFile: keyed by job id
+    if callable(getattr(value, "tagged", None)):  # a job, a running job or a JobWithFile
         return value
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
         return [check_plain(method, name, v) for v in value]  # lists, tuples, JobLists
