@@ -48,8 +48,15 @@ _DATETIME_ATTRS = {
     "time": datetime.time,
     "timedelta": datetime.timedelta,
 }
-_CONSTRUCTORS = (dict, list, tuple, *_DATETIME_ATTRS.values(), OptionEnum)
-_CONSTRUCTORS += (RequiredOption, OptionDefault)
+_CONSTRUCTORS = (
+    dict,
+    list,
+    tuple,
+    *_DATETIME_ATTRS.values(),
+    OptionEnum,
+    RequiredOption,
+    OptionDefault,
+)
 _MODULES = ("extras", "gitax", "accelerator")  # `extras.OptionEnum`, `gitax.extras.X`
 
 
@@ -121,8 +128,9 @@ def _range(*args: int) -> range:
 
 
 # Functions a declaration may call: pure, and quick for the values they can get here.
-_PURE: dict[str, Any] = {"range": _range, "chr": chr, "ord": ord, "len": len, "sorted": sorted}
-_PURE.update(str=str, int=int)
+_PURE: dict[str, Any] = dict(
+    range=_range, chr=chr, ord=ord, len=len, sorted=sorted, str=str, int=int
+)
 
 
 def _comprehension(node: ast.GeneratorExp | ast.ListComp, names: dict[str, Any]) -> Any:

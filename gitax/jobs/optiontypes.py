@@ -9,6 +9,7 @@ plain strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -92,42 +93,26 @@ class _OptionString(str):
 OptionString = _OptionString("")
 
 
+@dataclass(repr=False)
 class RequiredOption:
     """The option must be given; `value` types it as a plain declaration would. None is
     accepted as a given value only with `none_ok=True`."""
 
-    def __init__(self, value: Any, none_ok: bool = False) -> None:
-        self.value, self.none_ok = value, none_ok
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, RequiredOption) and (other.value, other.none_ok) == (
-            self.value,
-            self.none_ok,
-        )
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
+    value: Any
+    none_ok: bool = False
 
     def __repr__(self) -> str:
         none = ", none_ok=True" if self.none_ok else ""
         return f"RequiredOption({self.value!r}{none})"
 
 
+@dataclass(repr=False)
 class OptionDefault:
     """A typed option that is not required: `value` types what is given, `default` (None
     unless said) is used when nothing is."""
 
-    def __init__(self, value: Any, default: Any = None) -> None:
-        self.value, self.default = value, default
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, OptionDefault) and (other.value, other.default) == (
-            self.value,
-            self.default,
-        )
-
-    def __hash__(self) -> int:
-        return hash(repr(self))
+    value: Any
+    default: Any = None
 
     def __repr__(self) -> str:
         return f"OptionDefault({self.value!r}, default={self.default!r})"

@@ -15,6 +15,7 @@ Errors name what exists: the lists, the methods with jobs, a session's jobs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gitax.errors import GitaxError
@@ -51,37 +52,40 @@ def is_specifier(ref: str) -> bool:
     return ref.startswith(":") or split_moves(ref)[1] != [] or bool(_METHOD.match(ref))
 
 
-def method_jobs(project: Project, method: str) -> list[tuple[str, str]]:
-    """Every stored job of `method` as (finished, key), oldest first. It reads every
-    manifest in the index: specifiers are for people, not for inner loops."""
-    from gitax.jobs.job import load_manifest
+class _History:
+    """Every stored job's method and finish time, read once per specifier (a method name
+    or `~` reads every manifest: specifiers are for people, never a build's path)."""
 
-    found = []
-    for key in project.store.index.keys():
-        try:
-            manifest = load_manifest(project, key)
-        except GitaxError:
-            continue  # fsck names broken entries; a specifier just skips them
-        if manifest.method == method:
-            found.append((str(manifest.timing.get("finished", "")), key))
-    return sorted(found)
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._jobs: list[tuple[str, str, str]] | None = None  # (finished, key, method)
+
+    def _all(self) -> list[tuple[str, str, str]]:
+        if self._jobs is None:
+            from gitax.jobs.job import load_manifest
+
+            found = []
+            for key in self.project.store.index.keys():
+                try:
+                    m = load_manifest(self.project, key)
+                except GitaxError:
+                    continue  # fsck names broken entries; a specifier just skips them
+                found.append((str(m.timing.get("finished", "")), key, m.method))
+            self._jobs = sorted(found)
+        return self._jobs
+
+    def keys(self, method: str) -> list[str]:
+        """The keys of a method's jobs, oldest first."""
+        return [key for _, key, m in self._all() if m == method]
+
+    def methods(self) -> list[str]:
+        """Every method with a stored job, sorted."""
+        return sorted({m for _, _, m in self._all()})
 
 
-def _methods_with_jobs(project: Project) -> list[str]:
-    from gitax.jobs.job import load_manifest
-
-    names = set()
-    for key in project.store.index.keys():
-        try:
-            names.add(load_manifest(project, key).method)
-        except GitaxError:
-            continue
-    return sorted(names)
-
-
-def _back(project: Project, key: str, method: str, count: int, ref: str) -> str:
+def _back(history: _History, key: str, method: str, count: int, ref: str) -> str:
     """The job `count` before `key` among its method's jobs."""
-    keys = [k for _, k in method_jobs(project, method)]
+    keys = history.keys(method)
     at = keys.index(key) if key in keys else len(keys)
     if at - count < 0:
         raise JobNotFound(
@@ -93,6 +97,8 @@ def _back(project: Project, key: str, method: str, count: int, ref: str) -> str:
 
 def _up(project: Project, manifest: Manifest, count: int, ref: str) -> str:
     """Follow the `previous` input `count` times."""
+    from gitax.jobs.job import load_manifest
+
     for done in range(count):
         prev = manifest.jobs.get("previous")
         if not isinstance(prev, dict):
@@ -100,13 +106,11 @@ def _up(project: Project, manifest: Manifest, count: int, ref: str) -> str:
                 f"{ref!r}: only {done} `previous` job(s) back from the start "
                 f"({job_id(manifest.method, manifest.key)} has no previous input)"
             )
-        from gitax.jobs.job import load_manifest
-
         manifest = load_manifest(project, prev["key"])
     return manifest.key
 
 
-def resolve_specifier(project: Project, ref: str, plain: object) -> str:
+def resolve_specifier(project: Project, ref: str, plain: Callable[[Project, str], str]) -> str:
     """The key of the job `ref` names; `plain(project, text)` resolves an id or prefix."""
     from gitax.jobs.job import load_manifest
 
@@ -115,35 +119,35 @@ def resolve_specifier(project: Project, ref: str, plain: object) -> str:
     base, moves = split_moves(ref)
     if not base:
         raise JobNotFound(f"{ref!r}: name a job before ~ or ^ (an id, a method or :LIST:)")
-    key = _base(project, base, plain)
+    history = _History(project)
+    key = _base(history, base, plain)
     for char, count in moves:
         manifest = load_manifest(project, key)
         if char == "~":
-            key = _back(project, key, manifest.method, count, ref)
+            key = _back(history, key, manifest.method, count, ref)
         else:
             key = _up(project, manifest, count, ref)
     return key
 
 
-def _base(project: Project, base: str, plain: object) -> str:
+def _base(history: _History, base: str, plain: Callable[[Project, str], str]) -> str:
     """An id or prefix, else a method's newest job."""
-    assert callable(plain)
     try:
-        return str(plain(project, base))
+        return plain(history.project, base)
     except AmbiguousJob:
         raise
     except JobNotFound as e:
         if not _METHOD.match(base):
             raise
         looks_like_id = "not a job id" not in str(e)
-    jobs = method_jobs(project, base)
-    if not jobs:
-        methods = ", ".join(_methods_with_jobs(project)) or "none"
+    keys = history.keys(base)
+    if not keys:
+        methods = ", ".join(history.methods()) or "none"
         what = (
             "no stored job or method" if looks_like_id else "no method with jobs and not a job id:"
         )
         raise JobNotFound(f"{what} {base!r}; methods with jobs: {methods}") from None
-    return jobs[-1][1]
+    return keys[-1]
 
 
 def _from_urd(project: Project, ref: str) -> str:

@@ -12,7 +12,7 @@ import pickle
 from typing import IO, Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import Job, JobNotFound
+from gitax.jobs.job import Job
 from gitax.jobs.project import current_project
 
 # Jobs running in this process and its parents, by id: what a subjob's options may name
@@ -111,8 +111,6 @@ def untag_job(kind: str, plain: Any) -> Any:
             return job_of(plain)
         ref, name, sliced, extra = plain
         return JobWithFile(ref, name, sliced, extra)
-    except JobNotFound:
-        raise
     except (TypeError, ValueError) as e:
         raise GitaxError(f"a stored {kind} option value is malformed ({e})") from None
 

@@ -479,8 +479,8 @@ class Urd:
             # exax's equivalent_hashes: a job built from an earlier, equivalent source of
             # the method (its helpers keyed as they are now) is this job.
             for old in method.equivalent_sources:
-                alt = job_key(method.name, [(sources[0][0], old), *sources[1:]], resolved,
-                              input_keys, slices)  # fmt: skip
+                earlier = [(sources[0][0], old), *sources[1:]]
+                alt = job_key(method.name, earlier, resolved, input_keys, slices)
                 if index.get(alt) is not None:
                     key = alt
                     break
