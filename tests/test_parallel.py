@@ -316,7 +316,7 @@ def test_modules_a_job_loads_are_told_from_those_loaded_before(
 ) -> None:
     import types
 
-    from gitax.run.jobproc import LoadedModules
+    from gitax.run.modules import LoadedModules
 
     monkeypatch.setitem(sys.modules, "gone_before_xyz", types.ModuleType("gone_before_xyz"))
     taken = LoadedModules()

@@ -31,6 +31,34 @@ def phase_order(name: str) -> tuple[int, int]:
     return (0, 0) if name == "prepare" else (2, 0)
 
 
+def output_phases(what: str | int | None, slices: int) -> list[str]:
+    """The output names `job.output(what)` reads, in phase order: all phases (None),
+    'analysis' (every slice), 'prepare', 'synthesis', or one slice by number (0 included,
+    as an int or a string), as exax's job.output."""
+    every = ["prepare", *map(str, range(slices)), "synthesis"]
+    if what is None:
+        return every
+    if what == "analysis":
+        return every[1:-1]
+    name = str(what)
+    if name in ("prepare", "synthesis"):
+        return [name]
+    if not isinstance(what, bool) and name.isdigit() and int(name) < slices:
+        return [str(int(name))]
+    raise NoSuchPhase(what, slices)
+
+
+class NoSuchPhase(GitaxError, ValueError):
+    """job.output() asked for a phase the job does not have."""
+
+    def __init__(self, what: object, slices: int) -> None:
+        numbers = {0: "", 1: "slice 0, "}.get(slices, f"slices 0-{slices - 1}, ")
+        super().__init__(
+            f"no output phase {what!r}: this job has prepare, {numbers}analysis (all "
+            "slices) and synthesis"
+        )
+
+
 class UntrustedPickle(GitaxError):
     """A pickle of a job pulled from a remote that gitax.toml does not trust."""
 
@@ -233,9 +261,9 @@ class Job:
 
     def output(self, phase: str | int | None = None) -> str:
         """The captured stdout and stderr of the job: one phase ('prepare', a slice number,
-        'synthesis'), or all of them in phase order."""
+        'analysis' for every slice, 'synthesis'), or all of them in phase order."""
         out = self.manifest.output
-        phases = [str(phase)] if phase is not None else sorted(out, key=phase_order)
+        phases = output_phases(phase, self.manifest.slices)
         objects = self.project.store.objects
         return "".join(
             objects.get_bytes(out[p], "blob").decode("utf-8", errors="replace")

@@ -37,6 +37,7 @@ class BuildResult:
 def find_script(project: Project, name: str | None) -> Path:
     """build.py, or build_<name>.py, in the project root or a method folder."""
     fname = "build.py" if not name else f"build_{name}.py"
+    project.methods.locations()  # a methods folder gitax.toml names but that is not there
     for folder in (project.root, *project.config.methods):
         if (folder / fname).is_file():
             return folder / fname

@@ -6,11 +6,12 @@ import fnmatch
 import json
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import OUTPUT_DIR, open_utf8
+from gitax.jobs.job import OUTPUT_DIR, open_utf8, output_phases
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import check_relpath
 from gitax.jobs.project import Project
@@ -53,6 +54,9 @@ class CurrentJob:
         self.temp: set[str] = set()
         self.inputs: set[str] = set()  # input files the job asked for, hashed when it ends
         self.auto = True
+        # Waits until the build process has written all this process printed so far to
+        # OUTPUT/ (set in the job process; a slice reads what is there).
+        self.sync_output: Callable[[], None] | None = None
 
     @property
     def id(self) -> str:
@@ -187,11 +191,17 @@ class CurrentJob:
             raise GitaxError(f"input files are read-only: open {name!r} with mode 'r' or 'rb'")
         return open(self.input_filename(name), mode)
 
-    def output(self, phase: str | None = None) -> str:
-        """What this job has printed so far."""
+    def output(self, phase: str | int | None = None) -> str:
+        """What this job has printed so far: one phase or all, as the stored Job.output."""
+        names = output_phases(phase, self.params.slices if self.params else 0)
+        if self.sync_output is not None:
+            self.sync_output()  # what the finished phases printed is all on disk
         out = self.path / OUTPUT_DIR
-        names = [phase] if phase else sorted(os.listdir(out)) if out.is_dir() else []
-        return "".join((out / n).read_text(errors="replace") for n in names if (out / n).exists())
+        return "".join(
+            (out / n).read_text(encoding="utf-8", errors="replace")
+            for n in names
+            if (out / n).exists()
+        )
 
 
 def collect_files(job: CurrentJob) -> set[str]:

@@ -7,7 +7,7 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gitax.failpoints import failpoint
 from gitax.jobs.job import OUTPUT_DIR, Job
@@ -20,11 +20,9 @@ from gitax.jobs.manifest import (
 )
 from gitax.jobs.project import Project
 from gitax.jobs.workdir import own_copy, seal, sealed_mtime
+from gitax.run.jobspec import JobSpec
 from gitax.store.fsutil import file_mode, made_dir
 from gitax.store.hashing import git_blob_id, to_jsonable
-
-if TYPE_CHECKING:
-    from gitax.run.runner import JobSpec
 
 
 def _inputs_for_manifest(jobs: dict[str, Job | list[Job] | None]) -> dict[str, Any]:

@@ -19,12 +19,11 @@ import contextlib
 import json
 import os
 import pickle
-import resource
 import signal
+import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +34,13 @@ from gitax.jobs.withfile import running_jobs
 from gitax.run import status
 from gitax.run.context import CurrentJob, DotDict, collect_files
 from gitax.run.fresh import start_fresh
+from gitax.run.jobspec import ANALYSIS, LOADING, PREPARE, RESULT, SYNTHESIS, JobSpec
 from gitax.run.merge import AnalysisResults
+from gitax.run.modules import LoadedModules, imported_modules, loaded_modules
+from gitax.run.output import ask_sync, end_output, redirect_output
+from gitax.run.procsetup import describe_exit, prepare_child
+from gitax.run.profiling import measured
 
-PREPARE, ANALYSIS, SYNTHESIS = "prepare", "analysis", "synthesis"
-RESULT = "result"  # the pipe the job process sends its result on (not an output stream)
-LOADING = "loading"  # running the method module's top level; its output goes with prepare's
 ALLOWED = {
     PREPARE: ("job", "slices", "params"),
     ANALYSIS: ("job", "slices", "sliceno", "prepare_res", "params"),
@@ -63,71 +64,6 @@ class SliceFailed(Exception):
         super().__init__(reason)
 
 
-_prctl: Any = None
-
-
-def load_prctl() -> None:
-    """Find libc's prctl once, in the build process: importing ctypes and opening libc
-    after every fork would cost each job several milliseconds."""
-    global _prctl
-    if _prctl is None and sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            _prctl = ctypes.CDLL(None, use_errno=True).prctl
-
-
-def die_with_parent() -> None:
-    """Ask Linux to kill this process if its parent dies (even by SIGKILL)."""
-    if _prctl is not None:
-        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def prepare_child() -> None:
-    """Signal set-up for every forked job or slice process."""
-    die_with_parent()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # only the build process reports status
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def redirect_output(fd: int) -> None:
-    """Send this process's stdout and stderr (fds 1 and 2) to `fd`."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-
-
-_devnull: int | None = None
-
-
-def end_output(fd: int) -> None:
-    """Finish a phase's output: point fds 1 and 2 at /dev/null and close the phase's pipe,
-    so the build process sees the end of that phase's output."""
-    global _devnull
-    if _devnull is None:
-        _devnull = os.open(os.devnull, os.O_WRONLY)
-    redirect_output(_devnull)
-    os.close(fd)
-
-
-@contextlib.contextmanager
-def measured(into: dict[str, Any], name: str) -> Iterator[None]:
-    """Record wall time, CPU time and peak RSS of this process over the block."""
-    t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
-    try:
-        yield
-    finally:
-        r1 = resource.getrusage(resource.RUSAGE_SELF)
-        into[name] = {
-            "wall": round(time.perf_counter() - t0, 6),
-            "cpu": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 6),
-            "maxrss_kib": r1.ru_maxrss,
-        }
-
-
 def call_phase(module: Any, phase: str, available: dict[str, Any], wanted: tuple[str, ...]) -> Any:
     """Call a phase function with the arguments it names."""
     missing = [a for a in wanted if a not in available or a not in ALLOWED[phase]]
@@ -136,76 +72,6 @@ def call_phase(module: Any, phase: str, available: dict[str, Any], wanted: tuple
             f"{phase}() asks for {missing[0]!r}; it can ask for {', '.join(ALLOWED[phase])}"
         )
     return module.__dict__[phase](**{a: available[a] for a in wanted})
-
-
-def describe_exit(status_code: int) -> str:
-    """A process's wait status in words."""
-    if os.WIFSIGNALED(status_code):
-        sig = os.WTERMSIG(status_code)
-        hint = " (out of memory?)" if sig == signal.SIGKILL else ""
-        return f"killed by {signal.Signals(sig).name}{hint}"
-    return f"exited with status {os.WEXITSTATUS(status_code)}"
-
-
-def top_level_modules() -> set[str]:
-    """Top-level names of every loaded module."""
-    return {m.split(".", 1)[0] for m in list(sys.modules)}
-
-
-class LoadedModules:
-    """The modules loaded when a job process starts, to tell which ones the job loaded.
-
-    Taken in the build process before it forks (and kept while sys.modules stays the
-    same), so that a job process does not walk all of sys.modules: each module name it
-    touches after the fork costs a copied page. sys.modules keeps insertion order, so a
-    job's own modules are the ones after `last`."""
-
-    def __init__(self) -> None:
-        self.count = len(sys.modules)
-        self.last = next(reversed(sys.modules))
-        self.top = frozenset(top_level_modules())
-
-    def forgot(self, names: tuple[str, ...]) -> None:
-        """Take `names`, just removed from sys.modules, as never loaded: re-importing them
-        is then the job's own loading."""
-        if names:
-            self.count = len(sys.modules)
-            self.last = next(reversed(sys.modules))
-
-    def current(self) -> bool:
-        """Is sys.modules still as it was taken?"""
-        return len(sys.modules) == self.count and next(reversed(sys.modules)) == self.last
-
-    def new_since(self) -> set[str]:
-        """Top-level names of the modules loaded since."""
-        added = []
-        for name in reversed(sys.modules):
-            if name == self.last:
-                break
-            added.append(name)
-        if len(added) != len(sys.modules) - self.count:  # some were removed: look at all
-            return top_level_modules() - self.top
-        return {name.split(".", 1)[0] for name in added} - self.top
-
-
-_loaded: LoadedModules | None = None
-
-
-def loaded_modules() -> LoadedModules:
-    """The modules loaded now (taken again only when sys.modules changed)."""
-    global _loaded
-    if _loaded is None or not _loaded.current():
-        _loaded = LoadedModules()
-    return _loaded
-
-
-def imported_modules(baseline: LoadedModules, named: frozenset[str] = frozenset()) -> list[str]:
-    """Top-level, non-standard-library modules the job loaded (those new since the job
-    process started) or `named` in an import statement of its sources (already loaded
-    ones included: a method importing click uses click even though gitax loaded it first)."""
-    stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
-    names = baseline.new_since() | named
-    return sorted(n for n in names if n not in stdlib and not n.startswith("_"))
 
 
 def hash_inputs(paths: set[str], root: Path) -> dict[str, dict[str, Any]]:
@@ -265,17 +131,20 @@ class JobProcess:
     def __init__(
         self,
         project: Project,
-        spec: Any,
+        spec: JobSpec,
         jobdir: Path,
         ctl: Path,
         slices: int,
         forget: tuple[str, ...] = (),
+        sync: socket.socket | None = None,
     ) -> None:
         self.project, self.spec, self.jobdir, self.ctl = project, spec, jobdir, ctl
+        self.sync = sync  # where this process asks the build process to copy its output
         self.slices = slices
         self.method = spec.method
         self.status_dir = project.store.root / status.STATUS_DIR
-        self.baseline = loaded_modules()  # taken by the build process before it forked
+        # Taken by the build process before it forked.
+        self.baseline: LoadedModules = loaded_modules()
         self.forget = forget  # the parent's project modules, which this job must not see
         # What `slices` says in every phase (exax's): the configured count, also in a
         # method without analysis(), which runs no slices and is keyed without them.
@@ -327,6 +196,7 @@ class JobProcess:
             set_current(self.project)
             os.environ["GITAX_RUN_CTL"] = str(self.ctl)  # where subjobs are recorded
             current = CurrentJob(self.project, self.method.name, self.spec.key, self.jobdir, None)
+            current.sync_output = lambda: ask_sync(self.sync)
             running_jobs[self.spec.id] = current  # subjobs may be given it as an option
             module = self.load_module(current)
             phase = PREPARE
@@ -467,6 +337,7 @@ class JobProcess:
     ) -> int:
         """One analysis slice, in its own process; returns its exit status."""
         redirect_output(fd)
+        current.sync_output = None  # the sync socket answers the job process only
         status.start(
             self.status_dir,
             project=str(self.project.root),

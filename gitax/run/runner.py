@@ -11,34 +11,27 @@ import contextlib
 import json
 import os
 import pickle
-import selectors
 import shutil
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import OUTPUT_DIR, Job
-from gitax.jobs.keys import job_id
-from gitax.jobs.methods import Method
+from gitax.jobs.job import Job
 from gitax.jobs.project import Project
 from gitax.run import fresh, jobproc, status
 from gitax.run.environment import distributions, environment
 from gitax.run.ingest import ingest
-from gitax.run.jobproc import (
-    PREPARE,
-    RESULT,
-    SYNTHESIS,
-    JobProcess,
-    control_folder,
-    describe_exit,
-    prepare_child,
-)
+from gitax.run.jobproc import JobProcess, control_folder
+from gitax.run.jobspec import RESULT, JobSpec, output_names
+from gitax.run.modules import loaded_modules
+from gitax.run.output import Pump, pump
+from gitax.run.procsetup import describe_exit, load_prctl, prepare_child
 from gitax.store import layout
 from gitax.store.fsutil import made_dir, unique_dir
 
@@ -81,103 +74,6 @@ class JobNotStored(GitaxError):
         )
 
 
-@dataclass(frozen=True)
-class JobSpec:
-    """Everything needed to run a job, decided before it runs."""
-
-    method: Method
-    key: str
-    options: dict[str, Any]
-    jobs: dict[str, Job | list[Job] | None]
-    slices: int = 0  # analysis processes; 0 when the method has no analysis()
-
-    @property
-    def id(self) -> str:
-        """The id the job will have."""
-        return job_id(self.method.name, self.key)
-
-
-def output_names(spec: JobSpec) -> list[str]:
-    """The output streams of a job, in phase order: prepare, each slice, synthesis."""
-    names = [PREPARE] + [str(k) for k in range(spec.slices)]
-    return names + ([SYNTHESIS] if SYNTHESIS in spec.method.phases else [])
-
-
-class _Pump:
-    """Copies every phase's pipe to OUTPUT/<phase> and to the live stream, slice lines
-    prefixed with their slice number; keeps what comes on the result pipe."""
-
-    def __init__(self, jobdir: Path, live: IO[bytes] | None, job: str) -> None:
-        self.jobdir, self.live, self.job = jobdir, live, job
-        self.files: dict[str, IO[bytes]] = {}
-        self.line_start: dict[str, bool] = {}
-        self.result = bytearray()  # the job process's pickled result (one copy in memory)
-
-    def feed(self, name: str, chunk: bytes) -> None:
-        if name == RESULT:
-            self.result += chunk
-            return
-        out = self.files.get(name)
-        if out is None:  # created on the first byte: no empty output files
-            try:
-                (self.jobdir / OUTPUT_DIR).mkdir(exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                raise GitaxError(
-                    f"job {self.job} failed: it made a file named {OUTPUT_DIR}, where gitax "
-                    "keeps what it prints; name it otherwise"
-                ) from None
-            out = self.files[name] = open(self.jobdir / OUTPUT_DIR / name, "ab")
-        out.write(chunk)
-        if self.live is None:
-            return
-        if name.isdigit():
-            prefix = f"[{name}] ".encode()
-            lines = chunk.split(b"\n")
-            text = b"\n".join(
-                (prefix + line if (i > 0 or self.line_start.get(name, True)) and line else line)
-                for i, line in enumerate(lines)
-            )
-            self.line_start[name] = chunk.endswith(b"\n")
-            chunk = text
-        self.live.write(chunk)
-        self.live.flush()
-
-    def close(self) -> None:
-        for out in self.files.values():
-            out.close()
-
-
-def _pump(
-    fds: dict[str, int],
-    pump: _Pump,
-    tick: Callable[[], None] | None,
-    exited: tuple[int, Callable[[], None]] | None = None,
-    interval: float = 1.0,
-) -> None:
-    """Copy the pipes until each is closed. `exited` is a pidfd of the job process and
-    what to do when it exits: a process it left running holds the pipes open, so its end
-    is the job's end, not theirs."""
-    with selectors.DefaultSelector() as sel:
-        for name, fd in fds.items():
-            sel.register(fd, selectors.EVENT_READ, name)
-        if exited is not None:
-            sel.register(exited[0], selectors.EVENT_READ, None)
-        while len(sel.get_map()) > (exited is not None):
-            for key, _ in sel.select(timeout=interval):
-                if key.data is None and exited is not None:
-                    sel.unregister(key.fd)
-                    exited[1]()
-                    exited = None
-                    continue
-                chunk = os.read(key.fd, 65536)
-                if chunk:
-                    pump.feed(key.data, chunk)
-                else:
-                    sel.unregister(key.fd)
-            if tick is not None:
-                tick()
-
-
 def run_job(
     project: Project,
     spec: JobSpec,
@@ -200,10 +96,11 @@ def run_job(
         with contextlib.suppress(Exception):
             stream.flush()
     pipes = {name: os.pipe() for name in [*output_names(spec), RESULT]}
-    jobproc.load_prctl()
+    sync, sync_child = socket.socketpair()
+    load_prctl()
     spec.method.code()  # compiled and parsed here once; every job process inherits them
     spec.method.import_roots()
-    jobproc.loaded_modules()
+    loaded_modules()
     forget = fresh.project_modules(project.root)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the job process reports through pipes and exit status
@@ -212,9 +109,10 @@ def run_job(
             os.setpgid(0, 0)  # its own process group: what it leaves running dies with it
             for r, _ in pipes.values():
                 os.close(r)
+            sync.close()
             prepare_child()
             jobproc.inherited_git = git  # subjobs built inside this job record the same
-            proc = JobProcess(project, spec, jobdir, ctl, spec.slices, forget)
+            proc = JobProcess(project, spec, jobdir, ctl, spec.slices, forget, sync_child)
             code = proc.run({name: w for name, (_, w) in pipes.items()})
         finally:
             os._exit(code)
@@ -222,11 +120,13 @@ def run_job(
         os.setpgid(pid, pid)  # also here, so that it holds before either side goes on
     for _, w in pipes.values():
         os.close(w)
+    sync_child.close()
     reads = {name: r for name, (r, _) in pipes.items()}
-    pump = _Pump(jobdir, live, spec.id)
+    copied = Pump(jobdir, live, spec.id)
     pidfd = _pidfd(pid)
     try:
-        _pump(reads, pump, tick, None if pidfd is None else (pidfd, lambda: _kill_group(pid)))
+        exited = None if pidfd is None else (pidfd, lambda: _kill_group(pid))
+        pump(reads, copied, tick, exited, sync)
         _, code, usage = os.wait4(pid, 0)
         _kill_group(pid)  # before its files are read: nothing it started may change them
     except BaseException:
@@ -240,13 +140,14 @@ def run_job(
             _keep_failed(store.failed, spec.id, jobdir)
         raise
     finally:
-        pump.close()
+        copied.close()
+        sync.close()
         for r in reads.values():
             os.close(r)
         if pidfd is not None:
             os.close(pidfd)
     with deferred_interrupts():  # an interrupt now waits until the store is consistent
-        return _conclude(project, spec, jobdir, pump.result, code, usage, started, t0, pid, git)
+        return _conclude(project, spec, jobdir, copied.result, code, usage, started, t0, pid, git)
 
 
 def _conclude(

@@ -29,7 +29,8 @@ from gitax.jobs.urdlog import (
 from gitax.run import jobproc
 from gitax.run.environment import environment
 from gitax.run.joblist import JobList, UrdItem
-from gitax.run.runner import JobSpec, run_job
+from gitax.run.jobspec import JobSpec
+from gitax.run.runner import run_job
 from gitax.run.why import note_latest, why
 from gitax.store.lockfile import locked
 from gitax.store.store import StorePermission

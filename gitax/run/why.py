@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gitax.jobs.job import load_manifest
 from gitax.jobs.manifest import Manifest
 from gitax.jobs.project import Project
 from gitax.jobs.withfile import untag_job
+from gitax.run.jobspec import JobSpec
 from gitax.store import layout
 from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
-
-if TYPE_CHECKING:
-    from gitax.run.runner import JobSpec
 
 
 def note_latest(store_root: Path, method: str, key: str) -> None:
