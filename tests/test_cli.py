@@ -58,7 +58,7 @@ def test_show_text_json_source_output_files(example: Path) -> None:
     clean = next(j for j in doc["built"] if j.startswith("clean-"))
     text = gitax("show", train, cwd=example).stdout
     assert f"job      {train}" in text
-    assert f"inputs   data={clean}" in text
+    assert f"jobs     data={clean}" in text
     assert "'slope': 0.74" in text
     assert "model.json" in text
     info = json.loads(gitax("show", train[:10], "--json", cwd=example).stdout)

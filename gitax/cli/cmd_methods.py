@@ -30,16 +30,28 @@ def _spec(spec: Any) -> str:
 @click.pass_obj
 def methods(ctx: Context, name: str | None, as_json: bool) -> None:
     """List methods with their descriptions, or show one method in full."""
+    from gitax.jobs.methods import Method
+
     project = ctx.project()
     registry = project.methods
     if name is None:
-        found = [registry.get(n) for n in sorted(registry.locations())]
+        # A broken method is listed with its error: it must not hide the others.
+        found = {
+            n: m.summary if isinstance(m, Method) else f"(broken) {m}"
+            for n, m in registry.loaded().items()
+        }
         if as_json:
-            click.echo(json.dumps({m.name: m.summary for m in found}, indent=2))
-            return
-        width = max((len(m.name) for m in found), default=0)
-        for m in found:
-            click.echo(f"{m.name:{width}}  {m.summary}")
+            click.echo(json.dumps(found, indent=2))
+        elif not found:
+            folders = ", ".join(
+                f.relative_to(project.root).as_posix() for f in project.config.methods
+            )
+            click.echo(
+                f"no methods yet: write {folders.split(', ')[0]}/a_NAME.py (folders: {folders})"
+            )
+        width = max((len(n) for n in found), default=0)
+        for n, summary in found.items() if not as_json else ():
+            click.echo(f"{n:{width}}  {summary}")
         return
     m = registry.get(name)
     if as_json:
@@ -93,6 +105,8 @@ def scripts(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
+    if not found:
+        click.echo("no build scripts yet: write build.py (or build_NAME.py) with a main(urd)")
     width = max((len(p) for p in found), default=0)
     for path, desc in found.items():
         click.echo(f"{path:{width}}  {desc.strip().splitlines()[0] if desc.strip() else ''}")

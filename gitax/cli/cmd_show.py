@@ -134,7 +134,7 @@ def show(
 ) -> None:
     """Show a stored job (method, params, inputs, files, value, timings, environment), an
     urd session, or a run of a build script (`build~1`, `build_daily@2024-01-05`)."""
-    from gitax.jobs.describe import describe_job
+    from gitax.jobs.describe import describe_job, file_sizes
     from gitax.jobs.history import is_build_ref
     from gitax.jobs.job import Job, phase_order
 
@@ -145,33 +145,46 @@ def show(
         show_session(ctx, job_ref, as_json)
         return
     job = Job(job_ref, ctx.project())
-    if source:
-        objects = job.project.store.objects
-        many = len(job.manifest.sources) > 1
-        for path, oid in job.manifest.sources.items():
-            if many:
-                click.echo(f"==> {path} <==")
-            click.echo(objects.get_bytes(oid, "blob").decode("utf-8", "replace"), nl=False)
-        return
-    if output is not None:
-        click.echo(job.output(output or None), nl=False)
-        return
-    info = describe_job(job)
+    objects = job.project.store.objects
+    printed = job.output(output or None) if output is not None else None
     if as_json:
+        info = describe_job(job)
+        if source:
+            info["source_text"] = {
+                path: objects.get_bytes(oid, "blob").decode("utf-8", "replace")
+                for path, oid in job.manifest.sources.items()
+            }
+        if printed is not None:
+            info["printed"] = printed
         click.echo(json.dumps(info, indent=2, sort_keys=True))
         return
-    if files:
-        for path, entry in info["files"].items():
-            click.echo(f"{_size(entry['size']):>10}  {path}")
+    if source or files or printed is not None:
+        if source:
+            many = len(job.manifest.sources) > 1
+            for path, oid in job.manifest.sources.items():
+                if many:
+                    click.echo(f"==> {path} <==")
+                click.echo(objects.get_bytes(oid, "blob").decode("utf-8", "replace"), nl=False)
+        if files:
+            for path, entry in file_sizes(job).items():
+                click.echo(f"{_size(entry['size']):>10}  {path}")
+        if printed is not None:
+            click.echo(printed, nl=False)
         return
-    t, env, git = info["timing"], info["env"], info["git"]
+    info = describe_job(job)
+    t, env, git, inputs = info["timing"], info["env"], info["git"], info["inputs"]
     dists = env.get("distributions") or {}
     lines = [
         f"job      {info['id']}",
         f"method   {info['method']}",
         f"key      {info['key']}",
         "options  " + (", ".join(f"{k}={v!r}" for k, v in job.options.items()) or "-"),
-        "inputs   " + (", ".join(f"{k}={_ref(v)}" for k, v in info["jobs"].items()) or "-"),
+        "jobs     " + (", ".join(f"{k}={_ref(v)}" for k, v in info["jobs"].items()) or "-"),
+        "inputs   "
+        + (
+            ", ".join(f"{p} ({e['sha256'][:12]}, {_size(e['size'])})" for p, e in inputs.items())
+            or "-"
+        ),
         "sources  " + ", ".join(f"{p} ({o[:12]})" for p, o in info["sources"].items()),
         f"hash     {info['source_hash']} (the source hash equivalent_hashes lists)",
         "files    "

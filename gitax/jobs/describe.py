@@ -17,11 +17,16 @@ def source_hash(method: str, sources: dict[str, str]) -> str:
     return own[0] if own else ""
 
 
+def file_sizes(job: Job) -> dict[str, dict[str, Any]]:
+    """The job's files, sorted, each with its object id, size and exec bit."""
+    tree = parse_tree(job.project.store.objects.get_bytes(job.manifest.files, "tree"))
+    return {path: asdict(e) for path, e in sorted(tree.items())}
+
+
 def describe_job(job: Job) -> dict[str, Any]:
-    """The job's manifest, its files with sizes, and its value's repr, as JSON-able data."""
+    """Everything in the job's manifest, its files with sizes, and its value's repr, as
+    JSON-able data."""
     m = job.manifest
-    objects = job.project.store.objects
-    tree = parse_tree(objects.get_bytes(m.files, "tree"))
     workdir = job.project.store.path("work", job.id)
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlist, short.maxdict = 200, 200, 10, 10
@@ -31,23 +36,16 @@ def describe_job(job: Job) -> dict[str, Any]:
     except Exception as e:
         # A value whose class lives in a method module cannot be unpickled here; say so.
         value_text, value_type = f"<cannot unpickle here: {type(e).__name__}: {e}>", "unknown"
+    # Every field of the manifest under its own name, then what show adds: the files
+    # listed with sizes (the tree's id as `tree`), the value's repr (its blob as
+    # `value_blob`), the source hash and the work folder.
     return {
-        "id": job.id,
-        "key": job.key,
-        "method": m.method,
-        "options": m.options,
-        "jobs": m.jobs,
-        "sources": m.sources,
-        "source_hash": source_hash(m.method, m.sources),
-        "files": {path: asdict(e) for path, e in sorted(tree.items())},
+        **asdict(m),
+        "tree": m.files,
+        "files": file_sizes(job),
+        "value_blob": m.value,
         "value": value_text,
         "value_type": value_type,
-        "output": m.output,
-        "timing": m.timing,
-        "env": m.env,
-        "git": m.git,
-        "slices": m.slices,
-        "profile": m.profile,
-        "subjobs": m.subjobs,
+        "source_hash": source_hash(m.method, m.sources),
         "workdir": str(workdir) if workdir.is_dir() else None,
     }

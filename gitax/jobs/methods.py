@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gitax.config import Config
-from gitax.errors import GitaxError
+from gitax.config import CONFIG_FILE, Config
+from gitax.errors import ConfigError, GitaxError
 from gitax.jobs.declarations import Invalid, Unsupported, read_declarations
 from gitax.jobs.equivalence import Equivalence, EquivalenceError, read_equivalence
 from gitax.jobs.imports import imported_names, local_imports
@@ -148,8 +148,8 @@ class Methods:
             for folder in self.config.methods:
                 try:
                     names = sorted(os.listdir(folder))
-                except FileNotFoundError:
-                    continue
+                except (FileNotFoundError, NotADirectoryError):
+                    raise ConfigError(self._missing_folder(folder)) from None
                 for fname in names:
                     m = METHOD_RE.match(fname)
                     if not m:
@@ -162,6 +162,24 @@ class Methods:
                     where[m.group(1)] = folder / fname
             self._where = where
         return self._where
+
+    def _missing_folder(self, folder: Path) -> str:
+        root = self.config.root
+        here = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+        return (
+            f"{CONFIG_FILE}: methods folder {_relpath(folder, root)!r} does not exist; "
+            f"make it or fix `methods` (folders here: {', '.join(here) or 'none'})"
+        )
+
+    def loaded(self) -> dict[str, Method | MethodError]:
+        """Every method loaded, or the error that stops it loading."""
+        found: dict[str, Method | MethodError] = {}
+        for name in sorted(self.locations()):
+            try:
+                found[name] = self.get(name)
+            except MethodError as e:
+                found[name] = e
+        return found
 
     def get(self, name: str) -> Method:
         """The method called `name`, loaded and checked."""

@@ -43,6 +43,17 @@ def _remote_key(remote: Transport, ref: str) -> str:
     return found[0]
 
 
+def _named_lists(named: list[str] | None, have: list[str], where: str) -> list[str]:
+    """The urd lists a push or pull named, refused unless `where` has each of them."""
+    names = [check_list_name(n) for n in named or []]
+    missing = [n for n in names if n not in have]
+    if missing:
+        raise GitaxError(
+            f"no urd list {missing[0]!r} {where}; lists there: {', '.join(sorted(have)) or 'none'}"
+        )
+    return names
+
+
 def push_project(
     project: Project, remote_name: str | None, sel: Selection, progress: Progress | None = None
 ) -> TransferReport:
@@ -51,10 +62,8 @@ def push_project(
     keys = {Job(ref, project).key for ref in sel.jobs}
     if sel.results or sel.everything:
         keys |= _result_keys(project)
-    local = UrdLists(project.store.urd)
-    lists = [check_list_name(n) for n in sel.lists] if sel.lists else []
-    if sel.everything:
-        lists = local.names()
+    here = UrdLists(project.store.urd).names()
+    lists = here if sel.everything else _named_lists(sel.lists, here, "in this project")
     with opened(remote, create=True) as transport:
         report = push(project.store, transport, keys, lists, progress, builds=sel.everything)
         report.created = getattr(transport, "created", False)
@@ -70,9 +79,10 @@ def pull_project(
         keys = {_remote_key(transport, ref) for ref in sel.jobs}
         if sel.results or sel.everything:
             keys |= _result_keys(project)
-        lists: list[str] | None = [check_list_name(n) for n in sel.lists] if sel.lists else []
-        if sel.everything:
-            lists = None
+        lists: list[str] | None = None
+        if not sel.everything:
+            there = transport.list_urd() if sel.lists else []
+            lists = _named_lists(sel.lists, there, f"on remote {remote.name}")
         with shared(project.store.root):  # gc waits until the pulled jobs are indexed
             return pull(
                 project.store,

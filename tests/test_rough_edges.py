@@ -1,0 +1,173 @@
+"""Issue 15's rough edges: each test here failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ProjectDir, gitax, write
+
+PHASES = """
+def prepare(job):
+    print("prep")
+
+def analysis(sliceno, job):
+    print("slice", sliceno)
+
+def synthesis(job):
+    print("synth")
+    return {
+        "str1": job.output("1"), "int1": job.output(1), "int0": job.output(0),
+        "all": job.output(), "analysis": job.output("analysis"),
+        "synthesis": job.output("synthesis"), "prepare": job.output("prepare"),
+    }
+"""
+
+
+def _build_phases(proj: ProjectDir) -> str:
+    proj.method("out", PHASES)
+    write(proj.root / "gitax.toml", (proj.root / "gitax.toml").read_text() + "slices = 2\n")
+    proj.build_script("def main(urd):\n    urd.build('out')\n")
+    gitax("build", cwd=proj.root)
+    return proj.job("out").id
+
+
+# ---- 1. job.output() in a running job, as on the stored job ------------------------------
+
+
+def test_running_job_output_reads_phases_by_number_name_and_zero(proj: ProjectDir) -> None:
+    _build_phases(proj)
+    job = proj.job("out")
+    seen = job.load()
+    assert seen["str1"] == seen["int1"] == "slice 1\n"
+    assert seen["int0"] == "slice 0\n"
+    assert seen["analysis"] == "slice 0\nslice 1\n"
+    assert seen["prepare"] == "prep\n"
+    assert seen["synthesis"] == "synth\n"  # its own phase so far
+    assert seen["all"] == "prep\nslice 0\nslice 1\nsynth\n"
+    # The stored job answers the same questions the same way.
+    assert job.output(1) == job.output("1") == "slice 1\n"
+    assert job.output(0) == "slice 0\n"
+    assert job.output("analysis") == seen["analysis"]
+    assert job.output() == seen["all"]
+
+
+def test_output_of_a_phase_the_job_lacks_is_an_error(proj: ProjectDir) -> None:
+    from gitax.jobs.job import NoSuchPhase
+
+    _build_phases(proj)
+    job = proj.job("out")
+    for bad in (5, "5", "bogus"):
+        with pytest.raises(NoSuchPhase, match="slices 0-1"):
+            job.output(bad)
+
+
+# ---- 3. silent no-ops are errors that list what exists -----------------------------------
+
+
+@pytest.mark.parametrize("phase", ["5", "bogus"])
+def test_show_output_of_a_missing_phase_fails_naming_the_phases(
+    proj: ProjectDir, phase: str
+) -> None:
+    jid = _build_phases(proj)
+    r = gitax("show", jid, "--output", phase, cwd=proj.root, check=False)
+    assert r.returncode == 1 and r.stdout == ""
+    assert f"no output phase '{phase}'" in r.stderr and "prepare, slices 0-1" in r.stderr
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_show_source_and_files_together_print_both(proj: ProjectDir) -> None:
+    proj.method("w", "def synthesis(job):\n    job.save('x', 'x.pickle')\n")
+    proj.build_script("def main(urd):\n    urd.build('w')\n")
+    gitax("build", cwd=proj.root)
+    out = gitax("show", "w", "--source", "--files", cwd=proj.root).stdout
+    assert "def synthesis(job):" in out and "x.pickle" in out
+
+
+def test_push_and_pull_of_an_unknown_list_fail_listing_the_lists(
+    proj: ProjectDir, tmp_path: Path
+) -> None:
+    proj.method("m", "def synthesis():\n    return 1\n")
+    proj.build_script(
+        "def main(urd):\n    urd.begin('daily')\n    urd.build('m')\n    urd.finish('daily')\n"
+    )
+    gitax("build", cwd=proj.root)
+    gitax("remote", "add", "r", str(tmp_path / "remote"), "--init", "--default", cwd=proj.root)
+    r = gitax("push", "--list", "nosuch", cwd=proj.root, check=False)
+    assert r.returncode == 1
+    assert "no urd list 'nosuch' in this project; lists there: daily" in r.stderr
+    assert not list((tmp_path / "remote" / "objects").rglob("*.*"))  # nothing was sent
+    gitax("push", "--list", "daily", cwd=proj.root)
+    r = gitax("pull", "--list", "nosuch", cwd=proj.root, check=False)
+    assert r.returncode == 1 and "on remote r; lists there: daily" in r.stderr
+
+
+def test_log_of_an_unknown_list_fails_listing_the_lists(proj: ProjectDir) -> None:
+    r = gitax("log", "nolist", cwd=proj.root, check=False)
+    assert r.returncode == 1 and "no urd list or build script 'nolist'" in r.stderr
+
+
+def test_a_methods_folder_that_does_not_exist_is_an_error(proj: ProjectDir) -> None:
+    toml = proj.root / "gitax.toml"
+    toml.write_text(toml.read_text().replace('["methods"]', '["methods", "nosuchdir"]'))
+    proj.build_script("def main(urd):\n    pass\n")
+    for args in (["methods"], ["build"]):
+        r = gitax(*args, cwd=proj.root, check=False)
+        assert r.returncode == 1, args
+        assert "methods folder 'nosuchdir' does not exist" in r.stderr
+        assert "folders here: data, methods" in r.stderr
+
+
+# ---- 4. show --json is everything; one word per concept ---------------------------------
+
+
+def test_show_json_has_every_manifest_field_and_text_names_jobs_and_inputs(
+    proj: ProjectDir,
+) -> None:
+    write(proj.root / "data" / "in.txt", "hello\n")
+    proj.method(
+        "reader",
+        """
+        def synthesis(job):
+            return open(job.input_filename('in.txt')).read()
+        """,
+    )
+    proj.method("after", "jobs = ('src',)\ndef synthesis():\n    return 2\n")
+    proj.build_script(
+        "def main(urd):\n    r = urd.build('reader')\n    urd.build('after', src=r)\n"
+    )
+    gitax("build", cwd=proj.root)
+    reader, after = proj.job("reader"), proj.job("after")
+    doc = json.loads(gitax("show", reader.id, "--json", cwd=proj.root).stdout)
+    m = reader.manifest
+    assert doc["inputs"] == m.inputs and "data/in.txt" in doc["inputs"]
+    assert doc["git_blobs"] == m.git_blobs and doc["git_blobs"]
+    assert doc["value_inline"] == m.value_inline and doc["value_inline"]
+    assert doc["tree"] == m.files and doc["value_blob"] == m.value
+    text = gitax("show", reader.id, cwd=proj.root).stdout
+    assert "inputs   data/in.txt (" in text
+    text = gitax("show", after.id, cwd=proj.root).stdout
+    assert f"jobs     src={reader.id}" in text and "inputs   -" in text
+
+
+# ---- 5. a broken method does not hide the others ----------------------------------------
+
+
+def test_methods_lists_the_others_and_marks_a_broken_one(proj: ProjectDir) -> None:
+    proj.method("good", '"""Fine."""\ndef synthesis():\n    return 1\n')
+    proj.method("bad", "def synthesis(:\n")
+    r = gitax("methods", cwd=proj.root)
+    lines = r.stdout.splitlines()
+    assert any(line.startswith("good") and "Fine." in line for line in lines)
+    assert any(
+        line.startswith("bad") and "(broken)" in line and "a_bad.py:1: syntax error" in line
+        for line in lines
+    )
+    doc = json.loads(gitax("methods", "--json", cwd=proj.root).stdout)
+    assert doc["good"] == "Fine." and doc["bad"].startswith("(broken) ")
+
+
+def test_empty_project_says_how_to_begin(proj: ProjectDir) -> None:
+    assert "no methods yet: write methods/a_NAME.py" in gitax("methods", cwd=proj.root).stdout
+    assert "no build scripts yet: write build.py" in gitax("scripts", cwd=proj.root).stdout
