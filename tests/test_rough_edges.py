@@ -171,3 +171,80 @@ def test_methods_lists_the_others_and_marks_a_broken_one(proj: ProjectDir) -> No
 def test_empty_project_says_how_to_begin(proj: ProjectDir) -> None:
     assert "no methods yet: write methods/a_NAME.py" in gitax("methods", cwd=proj.root).stdout
     assert "no build scripts yet: write build.py" in gitax("scripts", cwd=proj.root).stdout
+
+
+# ---- 2. a failing job's traceback: once, the user's frames, the live line cleared -------
+
+
+@pytest.mark.parametrize("phase", ["synthesis", "analysis"])
+def test_failed_job_traceback_is_printed_once_without_gitax_frames(
+    proj: ProjectDir, phase: str
+) -> None:
+    proj.method(
+        "boom",
+        f"""
+        def helper(x):
+            return 1 / x
+
+        def {phase}({"sliceno" if phase == "analysis" else ""}):
+            return helper({"sliceno" if phase == "analysis" else "0"})
+        """,
+    )
+    proj.build_script("def main(urd):\n    urd.build('boom')\n")
+    r = gitax("build", cwd=proj.root, check=False)
+    both = r.stdout + r.stderr
+    assert r.returncode == 1
+    assert both.count("Traceback (most recent call last)") == 1, both
+    assert "a_boom.py" in r.stderr and "return 1 / x" in r.stderr  # with the error line
+    assert "gitax/run" not in both and "jobproc" not in both
+    assert r.stderr.splitlines()[-1].startswith("gitax: error: build.py:2: job boom-")
+    # The kept logs hold the same traceback.
+    kept = next((proj.root / ".gitax" / "failed").iterdir())
+    logs = "".join(p.read_text() for p in (kept / "OUTPUT").iterdir())
+    assert "ZeroDivisionError" in logs and "jobproc" not in logs
+
+
+def test_failed_build_script_traceback_has_no_gitax_frames(proj: ProjectDir) -> None:
+    proj.build_script("def main(urd):\n    {}['nokey']\n")
+    r = gitax("build", cwd=proj.root, check=False)
+    assert r.returncode == 1 and "build.py\", line 2, in main" in r.stderr
+    assert "gitax/run" not in r.stderr and r.stderr.count("Traceback") == 1
+
+
+def test_live_line_is_cleared_before_the_traceback_and_the_error(proj: ProjectDir) -> None:
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    proj.method("slow", "import time\ndef synthesis():\n    time.sleep(2.5)\n    1 / 0\n")
+    proj.build_script("def main(urd):\n    urd.build('slow')\n")
+    leader, follower = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitax", "build"],
+        cwd=proj.root,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=60) == 1
+    os.close(leader)
+    out = b"".join(chunks).decode()
+    draws = re.findall(r"running  slow-\S+  \d+ s(.{0,4})", out, re.S)
+    assert draws, out  # the live line was drawn
+    assert all(after.startswith("\r\x1b[K") for after in draws), out
+    assert out.count("Traceback") == 1 and "gitax: error:" in out

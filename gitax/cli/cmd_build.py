@@ -136,17 +136,21 @@ def build(ctx: Context, name: str | None, as_json: bool, quiet: bool, dry_run: b
 
     signal.signal(signal.SIGUSR1, report_status)
     raw = getattr(text, "buffer", None)
-    result = run_build(
-        project,
-        name,
-        reporter,
-        live=LiveOut(raw, reporter) if raw is not None else None,  # type: ignore[arg-type]
-        provenance=git_state,
-        dry_run=dry_run,
-        fetch=_fetcher(project),
-        head=lambda: head_commit(project.root),
-        args=tuple(sys.argv[1:]),
-    )
+    try:
+        result = run_build(
+            project,
+            name,
+            reporter,
+            live=LiveOut(raw, reporter) if raw is not None else None,  # type: ignore[arg-type]
+            provenance=git_state,
+            dry_run=dry_run,
+            fetch=_fetcher(project),
+            head=lambda: head_commit(project.root),
+            args=tuple(sys.argv[1:]),
+        )
+    except BaseException:
+        reporter.clear()  # the error line must not be written onto the live line
+        raise
     if dry_run:
         if result.stopped:
             reporter.write(f"dry run stopped: {result.stopped}\n")

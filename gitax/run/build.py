@@ -16,6 +16,7 @@ from gitax.errors import GitaxError
 from gitax.jobs.job import Job
 from gitax.jobs.project import Project, set_current
 from gitax.run.record import Run, captured_output, record_run
+from gitax.run.tracebacks import user_traceback
 from gitax.run.urd import BuildError, DryRunStop, Reporter, Urd
 from gitax.store.storelock import shared
 
@@ -167,7 +168,7 @@ def _run(
             e.args = (where + str(e),)
         raise
     except Exception as e:
-        details = traceback.format_exc()
+        details = user_traceback(e)
         raise BuildScriptFailed(
             script.name, _script_line(script, e.__traceback__), e, details
         ) from e

@@ -23,7 +23,6 @@ import signal
 import socket
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from gitax.run.modules import LoadedModules, imported_modules, loaded_modules
 from gitax.run.output import ask_sync, end_output, redirect_output
 from gitax.run.procsetup import describe_exit, prepare_child
 from gitax.run.profiling import measured
+from gitax.run.tracebacks import user_traceback
 
 ALLOWED = {
     PREPARE: ("job", "slices", "params"),
@@ -242,9 +242,8 @@ class JobProcess:
                 ) from e
             self.finish(current, data, profile, slice_modules, fds.pop(RESULT))
             return 0
-        except BaseException:
-            details = traceback.format_exc()
-            sys.stderr.write(details)
+        except BaseException as e:
+            details = user_traceback(e)
             _write_error(self.ctl, phase, sliceno, details.strip().splitlines()[-1], details)
             return 1
         finally:
@@ -359,9 +358,8 @@ class JobProcess:
                 raise TypeError(f"analysis() returned a value that cannot be pickled: {e}") from e
             (self.ctl / f"slice.{k}").write_bytes(data)
             return 0
-        except BaseException:
-            details = traceback.format_exc()
-            sys.stderr.write(details)
+        except BaseException as e:
+            details = user_traceback(e)
             (self.ctl / f"error.{k}").write_text(details)
             return 1
         finally:

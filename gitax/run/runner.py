@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import Job
+from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.project import Project
 from gitax.run import fresh, jobproc, status
 from gitax.run.environment import distributions, environment
 from gitax.run.ingest import ingest
 from gitax.run.jobproc import JobProcess, control_folder
-from gitax.run.jobspec import RESULT, JobSpec, output_names
+from gitax.run.jobspec import LOADING, PREPARE, RESULT, SYNTHESIS, JobSpec, output_names
 from gitax.run.modules import loaded_modules
 from gitax.run.output import Pump, pump
 from gitax.run.procsetup import describe_exit, load_prctl, prepare_child
@@ -173,6 +173,7 @@ def _conclude(
             phase, sliceno, reason, details = "the job process", None, "sent no result", ""
             _forget_status(store.root, pid)
         kept = _keep_failed(store.failed, spec.id, jobdir)
+        _log_traceback(kept, phase, sliceno, details)
         raise JobFailed(spec.id, phase, reason, details, kept, sliceno)
     timing = {
         "started": started.isoformat(),
@@ -222,6 +223,18 @@ def _failure(ctl: Path, code: int, store_root: Path, pid: int) -> tuple[str, int
         phase = json.loads(path.read_bytes()).get("phase", phase)
     _forget_status(store_root, pid)
     return phase, None, describe_exit(code), ""
+
+
+def _log_traceback(kept: Path, phase: str, sliceno: int | None, details: str) -> None:
+    """Append a failed job's traceback to the kept log of the phase that failed: the CLI
+    prints it once, on stderr, and the logs keep it."""
+    name = str(sliceno) if sliceno is not None else PREPARE if phase == LOADING else phase
+    if not details or name not in (PREPARE, SYNTHESIS) and not name.isdigit():
+        return
+    with contextlib.suppress(OSError):
+        (kept / OUTPUT_DIR).mkdir(exist_ok=True)
+        with open(kept / OUTPUT_DIR / name, "a", encoding="utf-8") as log:
+            log.write(details)
 
 
 def _pidfd(pid: int) -> int | None:
