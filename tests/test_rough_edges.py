@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ProjectDir, gitax, write
+from test_shared import place  # noqa: F401  (a folder other uids can reach)
 
 PHASES = """
 def prepare(job):
@@ -207,7 +208,7 @@ def test_failed_job_traceback_is_printed_once_without_gitax_frames(
 def test_failed_build_script_traceback_has_no_gitax_frames(proj: ProjectDir) -> None:
     proj.build_script("def main(urd):\n    {}['nokey']\n")
     r = gitax("build", cwd=proj.root, check=False)
-    assert r.returncode == 1 and "build.py\", line 2, in main" in r.stderr
+    assert r.returncode == 1 and 'build.py", line 2, in main' in r.stderr
     assert "gitax/run" not in r.stderr and r.stderr.count("Traceback") == 1
 
 
@@ -248,3 +249,56 @@ def test_live_line_is_cleared_before_the_traceback_and_the_error(proj: ProjectDi
     assert draws, out  # the live line was drawn
     assert all(after.startswith("\r\x1b[K") for after in draws), out
     assert out.count("Traceback") == 1 and "gitax: error:" in out
+
+
+# ---- 6. every OSError at the CLI boundary is one line naming the path --------------------
+
+
+def test_permission_errors_are_one_line_naming_the_path(place: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    root = place / "proj"
+    root.mkdir()
+    proj = ProjectDir(root)
+    proj.method("m", "def synthesis():\n    return 1\n")
+    proj.build_script("def main(urd):\n    urd.build('m')\n")
+    gitax("build", cwd=root)
+    remote = place / "remote"
+    gitax("remote", "add", "r", str(remote), "--init", "--default", cwd=root)
+    for path in (place, *place.rglob("*")):
+        path.chmod((path.stat().st_mode | 0o555) & ~0o022)  # others read, never write
+    env = dict(os.environ, PYTHONPATH=str(REPO), HOME=str(place))
+    ro = place / "ro"
+    ro.mkdir(mode=0o555)
+    jid = proj.job("m").id
+    for args, where in [
+        (["push"], str(remote)),
+        (["pull"], str(root / ".gitax")),
+        (["remote", "add", "x", "/tmp/x"], str(root)),
+        (["checkout", jid, str(ro / "x")], str(ro)),
+    ]:
+        r = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+             "-m", "gitax", *args],
+            cwd=root, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert r.returncode == 1, (args, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr and len(r.stderr.splitlines()) == 1, (args, r.stderr)
+        assert r.stderr.startswith("gitax: error: ") and where in r.stderr, (args, r.stderr)
+        assert "ermission denied" in r.stderr or "may write" in r.stderr, (args, r.stderr)
+
+
+def test_os_error_line_names_both_paths_and_copy_errors() -> None:
+    import shutil
+
+    from gitax.cli.main import os_error_line
+
+    e = OSError(13, "Permission denied", "/a/b", None, "/c/d")
+    assert os_error_line(e) == "/a/b -> /c/d: Permission denied"
+    err = shutil.Error([("/src/x", "/dst/x", "[Errno 28] No space left on device")])
+    assert os_error_line(err) == "/src/x: [Errno 28] No space left on device"
+    assert os_error_line(OSError("odd\nthing")) == "OSError: odd thing"

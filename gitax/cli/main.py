@@ -96,6 +96,20 @@ def _short(message: str, longest: int = 240) -> str:
     return " ".join(w if len(w) <= longest else f"{w[:keep]}...{w[-keep // 2 :]}" for w in words)
 
 
+def os_error_line(e: OSError) -> str:
+    """An OSError as `PATH: reason` (both paths of a rename or copy), on one line."""
+    import shutil  # only on this error path: `gitax --version` stays small
+
+    if isinstance(e, shutil.Error) and e.args and isinstance(e.args[0], list) and e.args[0]:
+        src, _, why = e.args[0][0]  # copytree's list of (source, destination, reason)
+        return f"{src}: {why}"
+    where = [str(f) for f in (e.filename, e.filename2) if f is not None]
+    reason = e.strerror or str(e) or type(e).__name__
+    if not where:
+        return f"{type(e).__name__}: {reason}".replace("\n", " ")
+    return f"{' -> '.join(where)}: {reason}".replace("\n", " ")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every GitaxError becomes one line on stderr and a non-zero exit."""
     # SIGTERM (a CI time-out, `kill`) unwinds like Ctrl-C, so a running job is stopped too.
@@ -120,8 +134,7 @@ def main(argv: list[str] | None = None) -> None:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(141)
     except OSError as e:  # a file gitax cannot read or write: one line naming it
-        where = e.filename if e.filename is not None else "gitax"
-        click.echo(f"gitax: error: {_short(f'{where}: {e.strerror or e}')}", err=True)
+        click.echo(f"gitax: error: {_short(os_error_line(e))}", err=True)
         sys.exit(1)
     except (click.Abort, KeyboardInterrupt):
         click.echo(
