@@ -137,8 +137,10 @@ def test_log_and_show_sessions(proj: ProjectDir) -> None:
     assert "session  main@2023-01-05" in shown and "caption  day 5" in shown
     doc = json.loads(gitax("show", "main@2023-01-06", "--json", cwd=proj.root).stdout)
     assert doc["caption"] == "day 6"
-    proc = gitax("show", "main@2023-02-01", cwd=proj.root, check=False)
-    assert proc.returncode == 1 and "no session at 2023-02-01" in proc.stderr
+    doc = json.loads(gitax("show", "main@2023-02-01", "--json", cwd=proj.root).stdout)
+    assert doc["caption"] == "day 6"  # the latest at or before
+    proc = gitax("show", "main@2023-01-01", cwd=proj.root, check=False)
+    assert proc.returncode == 1 and "sessions run from 2023-01-05" in proc.stderr
 
 
 def test_diff_of_two_real_builds(proj: ProjectDir) -> None:

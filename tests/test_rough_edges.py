@@ -302,3 +302,43 @@ def test_os_error_line_names_both_paths_and_copy_errors() -> None:
     err = shutil.Error([("/src/x", "/dst/x", "[Errno 28] No space left on device")])
     assert os_error_line(err) == "/src/x: [Errno 28] No space left on device"
     assert os_error_line(OSError("odd\nthing")) == "OSError: odd thing"
+
+
+# ---- 7. LIST@DATE: the latest session at or before, partial dates too --------------------
+
+
+def test_list_at_date_is_the_latest_session_at_or_before(proj: ProjectDir) -> None:
+    proj.method("m", "options = dict(day='')\ndef synthesis():\n    return options.day\n")
+    proj.build_script(
+        """
+        def main(urd):
+            for ts in ('2024-01-05', '2024-01-20T10:30:00', '2024-02-03'):
+                urd.begin('main', ts)
+                urd.build('m', day=ts)
+                urd.finish('main')
+            # The API stays exact unless an operator says otherwise, as exax's urd.get.
+            assert not urd.peek('main', '2024-01-10')
+            assert urd.peek('main', '<=2024-01-10').timestamp == '2024-01-05'
+            assert urd.peek('main', '>2024-01-05').timestamp == '2024-01-20T10:30:00'
+            assert not urd.peek('main', '<2024-01-05')
+        """
+    )
+    gitax("build", cwd=proj.root)
+
+    def session(ref: str) -> str:
+        return json.loads(gitax("show", ref, "--json", cwd=proj.root).stdout)["timestamp"]
+
+    assert session("main@2024-01-05") == "2024-01-05"  # exactly one
+    assert session("main@2024-01-10") == "2024-01-05"  # between two: the one before
+    assert session("main@2024-01") == "2024-01-20T10:30:00"  # within a partial date
+    assert session("main@2024-01-20T10") == "2024-01-20T10:30:00"
+    assert session("main@2024-01-20T10:00") == "2024-01-05"
+    assert session("main@2025") == "2024-02-03"
+    assert session("main@>=2024-01-06") == "2024-01-20T10:30:00"
+    r = gitax("show", "main@2023-12", cwd=proj.root, check=False)
+    assert r.returncode == 1 and "sessions run from 2024-01-05 to 2024-02-03" in r.stderr
+    r = gitax("show", "main@yesterday", cwd=proj.root, check=False)
+    assert r.returncode == 1 and "'yesterday' is not a date or time" in r.stderr
+    # The same rule in job specifiers.
+    day = json.loads(gitax("show", ":main/2024-01-10:", "--json", cwd=proj.root).stdout)
+    assert day["options"] == {"day": "2024-01-05"}

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.jobs.urdlog import normalise_timestamp
+from gitax.jobs.when import check_when, pick, split_operator
 from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
@@ -193,11 +195,6 @@ def merge_build_logs(base: bytes, incoming: bytes, where: str) -> tuple[bytes, i
     return b"".join(line + b"\n" for line in have + new), len(new)
 
 
-def _at_or_before(recorded: str, when: str) -> bool:
-    """Is `recorded` at or before `when` (a date, a partial date, or a datetime)?"""
-    return recorded[: len(when)] <= when
-
-
 @dataclass
 class BuildLogs:
     """The build logs of a store: `<store>/builds/<script>.log`."""
@@ -236,10 +233,14 @@ class BuildLogs:
                 f"no build of {name!r} is recorded; recorded: {', '.join(self.names()) or 'none'}"
             )
         if sep == "@":
-            before = [e for e in entries if _at_or_before(e.recorded, rest)]
-            if not before:
-                raise BuildLogError(f"{ref!r}: the first build of {name} is {entries[0].recorded}")
-            return before[-1]
+            op, text = split_operator(rest, "<=")
+            i = pick([e.recorded for e in entries], op, check_when(text, normalise_timestamp))
+            if i is None:
+                raise BuildLogError(
+                    f"{ref!r}: no build there; the builds of {name} run from "
+                    f"{entries[0].recorded} to {entries[-1].recorded}"
+                )
+            return entries[i]
         if sep == "~":
             if not rest.isdigit():
                 raise BuildLogError(f"{ref!r}: write NAME~N with N a number of builds back")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from gitax.errors import GitaxError
 from gitax.jobs.keys import job_id
 from gitax.jobs.urdlog import Session, UrdError, UrdLists
+from gitax.jobs.when import check_when, pick, split_operator
 
 if TYPE_CHECKING:
     from gitax.jobs.manifest import Manifest
@@ -182,15 +183,17 @@ def _session_at(sessions: list[Session], when: str, ref: str) -> int:
         return 0
     from gitax.jobs.urdlog import normalise_timestamp
 
+    op, text = split_operator(when, "<=")  # the latest at or before, as LIST@WHEN
     try:
-        ts = normalise_timestamp(when)
-    except UrdError as e:
+        i = pick([s.timestamp for s in sessions], op, check_when(text, normalise_timestamp))
+    except GitaxError as e:
         raise JobNotFound(f"{ref!r}: {e}") from None
-    for i, s in enumerate(sessions):
-        if s.timestamp == ts:
-            return i
-    stamps = ", ".join(s.timestamp for s in sessions[-5:])
-    raise JobNotFound(f"{ref!r}: no session at {ts}; the newest are {stamps}")
+    if i is None:
+        raise JobNotFound(
+            f"{ref!r}: no session there; the sessions run from {sessions[0].timestamp} to "
+            f"{sessions[-1].timestamp}"
+        )
+    return i
 
 
 def _entry(session: Session, entry: str, ref: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.jobs.when import check_when, pick, split_operator
 from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
@@ -290,16 +291,41 @@ class UrdLists:
                 return s
         raise UrdError(f"urd list {name!r} has no session at {ts}")
 
+    def find(self, name: str, timestamp: Any, default: str = "=") -> Session | None:
+        """The session `timestamp` picks: exactly it, or with an operator before it (or
+        `default`), the latest at or before (`<=`), before (`<`), or the earliest at or
+        after (`>=`) or after (`>`) it; a partial date picks within it, as in exax."""
+        sessions = self.sessions(name)
+        if isinstance(timestamp, str):
+            op, text = split_operator(timestamp, default)
+            ts = check_when(text, normalise_timestamp)
+        else:
+            op, ts = default, normalise_timestamp(timestamp)
+        i = pick([s.timestamp for s in sessions], op, ts)
+        return None if i is None else sessions[i]
+
+    def at(self, name: str, when: str) -> Session:
+        """`LIST@WHEN`: the latest session at or before WHEN (see `find`)."""
+        sessions = self._need(name)
+        found = self.find(name, when, "<=")
+        if found is None:
+            raise UrdError(
+                f"{name}@{when}: no session of {name!r} there; its sessions run from "
+                f"{sessions[0].timestamp} to {sessions[-1].timestamp}"
+            )
+        return found
+
     def since(self, name: str, timestamp: Any) -> list[str]:
         """Timestamps of the sessions after `timestamp`, oldest first."""
         ts = normalise_timestamp(timestamp)
         return [s.timestamp for s in self.sessions(name) if s.timestamp > ts]
 
     def resolve(self, ref: str) -> Session:
-        """`LIST`, `LIST@TIMESTAMP` or `LIST~N` (N sessions before the latest)."""
+        """`LIST`, `LIST@WHEN` (the latest at or before WHEN) or `LIST~N` (N sessions
+        before the latest)."""
         if "@" in ref:
-            name, ts = ref.split("@", 1)
-            return self.get(name, ts)
+            name, when = ref.split("@", 1)
+            return self.at(name, when)
         if "~" in ref:
             name, back = ref.split("~", 1)
             if not back.isdigit():

@@ -329,11 +329,11 @@ class Urd:
         return UrdItem(session, jobs)
 
     def _find(self, list: str, timestamp: Any = None, first: bool = False) -> Session | None:
-        """The session at `timestamp` (the newest without one, the oldest with `first`)."""
-        sessions = self.lists.sessions(check_list_name(list))
+        """The session at `timestamp` (exact, or as '<=2024-01' says: see UrdLists.find),
+        the newest without one, the oldest with `first`."""
         if timestamp is not None:
-            ts = normalise_timestamp(timestamp)
-            sessions = [s for s in sessions if s.timestamp == ts]
+            return self.lists.find(check_list_name(list), timestamp)
+        sessions = self.lists.sessions(check_list_name(list))
         if not sessions:
             return None
         return sessions[0] if first else sessions[-1]
