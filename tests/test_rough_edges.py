@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -293,7 +294,6 @@ def test_permission_errors_are_one_line_naming_the_path(place: Path) -> None:
 
 
 def test_os_error_line_names_both_paths_and_copy_errors() -> None:
-    import shutil
 
     from gitax.cli.main import os_error_line
 
@@ -342,3 +342,49 @@ def test_list_at_date_is_the_latest_session_at_or_before(proj: ProjectDir) -> No
     # The same rule in job specifiers.
     day = json.loads(gitax("show", ":main/2024-01-10:", "--json", cwd=proj.root).stdout)
     assert day["options"] == {"day": "2024-01-05"}
+
+
+# ---- 8. "why it ran" compares with what the same build line built last time --------------
+
+
+def test_why_names_only_what_changed_on_that_build_line(proj: ProjectDir) -> None:
+    proj.method(
+        "work",
+        "options = dict(sleep=0.0, tag='')\n"
+        "def analysis(sliceno):\n    return sliceno\n"
+        "def synthesis():\n    return options.tag\n",
+    )
+    script = """
+        def main(urd):
+            urd.build('work', sleep=2.5, tag='x')
+            urd.build('work', tag='y')
+    """
+    proj.build_script(script)
+    toml = proj.root / "gitax.toml"
+    toml.write_text(toml.read_text() + "slices = 2\n")
+    gitax("build", cwd=proj.root)
+    toml.write_text(toml.read_text().replace("slices = 2", "slices = 3"))
+    out = gitax("build", cwd=proj.root).stdout
+    lines = [line for line in out.splitlines() if line.startswith("building")]
+    assert len(lines) == 2
+    assert all(line.endswith("(slices: 2 -> 3)") for line in lines), lines
+
+
+def test_why_in_a_fresh_clone_after_a_pull_is_not_new_method(
+    proj: ProjectDir, tmp_path: Path
+) -> None:
+    proj.method("m", "options = dict(n=1)\ndef synthesis():\n    return options.n\n")
+    proj.build_script("def main(urd):\n    urd.build('m', n=1)\n")
+    gitax("build", cwd=proj.root)
+    gitax("remote", "add", "r", str(tmp_path / "remote"), "--init", "--default", cwd=proj.root)
+    gitax("push", cwd=proj.root)
+    other = tmp_path / "other"
+    shutil.copytree(proj.root, other, ignore=shutil.ignore_patterns(".gitax"))
+    gitax("pull", cwd=other)
+    (other / "build.py").write_text("def main(urd):\n    urd.build('m', n=2)\n")
+    out = gitax("build", cwd=other).stdout
+    assert "(option n: 1 -> 2)" in out and "new method" not in out
+    # Without any build record (a job pulled alone), the closest stored job is used.
+    (other / "build.py").write_text("def main(urd):\n    urd.build('m', n=3, name='other')\n")
+    out = gitax("build", cwd=other).stdout
+    assert "(option n: " in out and " -> 3)" in out and "new method" not in out

@@ -83,10 +83,10 @@ def test_a_job_says_why_against_one_built_earlier_in_the_same_build(chain: Proje
     )
     lines = building_lines(gitax("build", cwd=chain.root).stdout)
     assert lines[0].endswith("(new method)") and lines[1].endswith("(option lr: 0.1 -> 0.3)")
-    # ...and the next build compares with the newest job of the one before.
+    # ...and the next build compares with what the same line built last time: the first.
     chain.build_script("def main(urd):\n    urd.build('a', lr=0.5)\n")
     again = building_lines(gitax("build", cwd=chain.root).stdout)
-    assert again == [again[0]] and again[0].endswith("(option lr: 0.3 -> 0.5)")
+    assert again == [again[0]] and again[0].endswith("(option lr: 0.1 -> 0.5)")
 
 
 def test_dry_run_lists_what_would_run_and_why_and_writes_nothing(chain: ProjectDir) -> None:

@@ -13,7 +13,7 @@ from gitax.jobs.buildlog import Call
 from gitax.jobs.inputs import InputHashes
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
-from gitax.jobs.manifest import Manifest, indexed_manifest
+from gitax.jobs.manifest import indexed_manifest
 from gitax.jobs.methods import Method
 from gitax.jobs.options import OptionError, resolve_options
 from gitax.jobs.project import Project
@@ -31,7 +31,7 @@ from gitax.run.environment import environment
 from gitax.run.joblist import JobList, UrdItem
 from gitax.run.jobspec import JobSpec
 from gitax.run.runner import run_job
-from gitax.run.why import note_latest, why
+from gitax.run.why import Baselines, why
 from gitax.store.lockfile import locked
 from gitax.store.store import StorePermission
 
@@ -145,20 +145,15 @@ class Urd:
         self.calls: list[Call] = []  # every urd.build of the run, for its build record
         self._inputs: InputHashes | None = None  # made when a reused job read input files
         self._reasons: list[str] = []  # why the job just run ran
-        # The newest job built of each method: what `why` compares the next one with, and
-        # what close() notes in the store for the next build.
-        self._latest: dict[str, Manifest] = {}
+        self._baselines: Baselines | None = None  # what `why` compares a job with
         self._warned: set[str] = set()  # methods whose equivalent_hashes did not hold
 
     def close(self) -> None:
-        """Note in the store the newest job built of each method (for the next build's
-        "why it ran"). Advisory: a build killed before this loses only those notes."""
+        """Save the hashes of input files seen (advisory: a build killed before this
+        loses only those)."""
         with contextlib.suppress(OSError):  # a full disk must not hide the build's own error
-            for method, manifest in self._latest.items():
-                note_latest(self.project.store.root, method, manifest.key)
             if self._inputs is not None:
                 self._inputs.save()
-        self._latest.clear()
 
     def _note_changed_inputs(self, job: Job, manifest_id: str) -> None:
         """Say so when a reused job read an input file that differs now: inputs are not in
@@ -203,6 +198,7 @@ class Urd:
         """The job of `method` with these parameters: reused if stored, else run now."""
         t0 = time.perf_counter()
         spec = self.plan(method, options, jobs, datasets, params)
+        call = (name or method, self.baselines.call(name or method))
         eq = spec.method.equivalence
         if eq is not None and not eq.holds and spec.method.name not in self._warned:
             self._warned.add(spec.method.name)  # exax warns too; once a build is enough
@@ -221,11 +217,11 @@ class Urd:
             self.reporter.job_finished(job, False, time.perf_counter() - t0)
         elif self.dry_run:
             job = PlannedJob.from_key(self.project, spec.key, method=spec.method.name)
-            self.planned.append((job, why(self.project, spec)))
+            self.planned.append((job, why(spec, self.baselines.for_call(*call, spec))))
             self.reporter.job_started(spec.id, self.planned[-1][1])
         else:
             try:
-                job, manifest_id = self._run_once(spec, t0)
+                job, manifest_id = self._run_once(spec, t0, call)
             except PermissionError as e:  # the store is another user's, or read-only
                 raise StorePermission(e.filename or str(self.project.store.root)) from None
         built = manifest_id is None
@@ -375,7 +371,15 @@ class Urd:
         now = now_recorded()
         self.lists.truncate(list, timestamp, environment()["user"], now)
 
-    def _run_once(self, spec: JobSpec, t0: float) -> tuple[Job, str | None]:
+    @property
+    def baselines(self) -> Baselines:
+        """What "why it ran" compares with: this script's previous run, stored jobs."""
+        if self._baselines is None:
+            log = self.script.rsplit("/", 1)[-1].removesuffix(".py")  # its build log's name
+            self._baselines = Baselines(self.project, log)
+        return self._baselines
+
+    def _run_once(self, spec: JobSpec, t0: float, call: tuple[str, int]) -> tuple[Job, str | None]:
         """Run a job unless another build is running it: then wait, and reuse its result.
         The lock names its holder's host and pid; one left by a dead process is taken over."""
         lock = self.project.store.path("lock", spec.key)
@@ -396,14 +400,14 @@ class Urd:
                 self.reused.append(job)
                 self.reporter.job_finished(job, False, time.perf_counter() - t0)
                 return job, manifest_id
-            self._reasons = why(self.project, spec, self._latest.get(spec.method.name))
+            self._reasons = why(spec, self.baselines.for_call(*call, spec))
             self.reporter.job_started(spec.id, self._reasons)
 
             def tick() -> None:
                 self.reporter.job_running(spec.id, time.perf_counter() - t0)
 
             job = run_job(self.project, spec, self.live, self.job_git(spec), tick)
-        self._latest[spec.method.name] = job.manifest
+        self.baselines.stored(job.manifest)
         # Handed out without its manifest (read again from the store when asked for): a
         # build of thousands of jobs would otherwise carry them all, and every fork of
         # this process costs more the more memory it has (~0.04 ms per MiB here).

@@ -1,49 +1,102 @@
-"""Why a job must run: how it differs from the newest stored job of the same method."""
+"""Why a job must run: how it differs from what the same build line built last time,
+or else from the stored job of its method that differs least."""
 
 from __future__ import annotations
 
-import contextlib
-from pathlib import Path
-
+from gitax.errors import GitaxError
+from gitax.jobs.buildlog import BuildLogs, parse_record
 from gitax.jobs.job import load_manifest
 from gitax.jobs.manifest import Manifest
 from gitax.jobs.project import Project
 from gitax.jobs.withfile import untag_job
 from gitax.run.jobspec import JobSpec
-from gitax.store import layout
-from gitax.store.hashing import from_jsonable, is_object_id, to_jsonable
+from gitax.store.hashing import from_jsonable, to_jsonable
+
+MAX_CANDIDATES = 20  # the newest stored jobs of a method searched for the closest one
 
 
-def note_latest(store_root: Path, method: str, key: str) -> None:
-    """Remember the newest stored job of a method. Advisory (only `why` reads it), so a
-    plain overwrite will do: a torn one reads as "new method", never as a wrong reason."""
-    path = layout.path(store_root, "latest", method)
-    try:
-        path.write_bytes(key.encode() + b"\n")
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(key.encode() + b"\n")
+class Baselines:
+    """What each job of a build is compared with: the job the same build line (the n-th
+    call with that name) built in the script's previous recorded run, else the stored job
+    of the method that differs least (newest on a tie). Read lazily, once per build."""
+
+    def __init__(self, project: Project, script: str) -> None:
+        self.project, self.script = project, script  # the build log's name, "" for none
+        self.calls: dict[str, int] = {}  # name -> calls so far in this run
+        self._previous: dict[str, list[tuple[str, str]]] | None = None  # name -> (method, key)
+        self._by_method: dict[str, list[Manifest]] | None = None
+
+    def call(self, name: str) -> int:
+        """Count a call of `name` (every urd.build, reused or not); its number, from 0."""
+        n = self.calls.get(name, 0)
+        self.calls[name] = n + 1
+        return n
+
+    def for_call(self, name: str, n: int, spec: JobSpec) -> Manifest | None:
+        """The job to compare call number `n` of `name` with (None: a new method)."""
+        earlier = self._previous_calls().get(name, [])
+        if n < len(earlier) and earlier[n][0] == spec.method.name:
+            try:
+                return load_manifest(self.project, earlier[n][1])
+            except GitaxError:
+                pass  # collected, or never pulled: fall back to the closest
+        return self.closest(spec)
+
+    def closest(self, spec: JobSpec) -> Manifest | None:
+        """The stored job of the method with the fewest differences from `spec`."""
+        found = self._stored().get(spec.method.name, [])
+        if not found:
+            return None
+        return min(found, key=lambda m: len(differences(spec, m)))  # min keeps the newest
+
+    def _previous_calls(self) -> dict[str, list[tuple[str, str]]]:
+        if self._previous is None:
+            self._previous = {}
+            if not self.script:
+                return self._previous
+            try:
+                entries = BuildLogs(self.project.store.builds).entries(self.script)
+                if entries:
+                    data = self.project.store.objects.get_bytes(entries[-1].record, "build")
+                    for c in parse_record(data).calls:
+                        self._previous.setdefault(c.name, []).append((c.method, c.key))
+            except (GitaxError, OSError, ValueError):
+                pass  # no usable record: every job falls back to the closest
+        return self._previous
+
+    def _stored(self) -> dict[str, list[Manifest]]:
+        if self._by_method is None:
+            found: dict[str, list[Manifest]] = {}
+            for key in self.project.store.index.keys():
+                try:
+                    m = load_manifest(self.project, key)
+                except GitaxError:
+                    continue  # fsck names broken entries; a reason can do without them
+                found.setdefault(m.method, []).append(m)
+            for ms in found.values():
+                ms.sort(key=lambda m: str(m.timing.get("finished", "")), reverse=True)
+                del ms[MAX_CANDIDATES:]
+            self._by_method = found
+        return self._by_method
+
+    def stored(self, manifest: Manifest) -> None:
+        """A job this build just stored: a candidate for the jobs after it."""
+        if self._by_method is not None:  # only the newest: a build's memory must stay flat
+            newest = self._by_method.setdefault(manifest.method, [])
+            newest.insert(0, manifest)
+            del newest[MAX_CANDIDATES:]
 
 
-def _latest(project: Project, method: str) -> Manifest | None:
-    path = project.store.path("latest", method)
-    with contextlib.suppress(OSError, ValueError):
-        key = path.read_text().strip()
-        if is_object_id(key):
-            return load_manifest(project, key)
-    return None
-
-
-def why(project: Project, spec: JobSpec, old: Manifest | None = None) -> list[str]:
-    """Short reasons, e.g. 'option lr: 0.1 -> 0.2', 'source changed: methods/a_train.py',
-    against `old` or else the newest stored job of the method."""
-    if old is None:
-        try:
-            old = _latest(project, spec.method.name)
-        except Exception:
-            old = None
+def why(spec: JobSpec, old: Manifest | None) -> list[str]:
+    """Short reasons against `old`, e.g. 'option lr: 0.1 -> 0.2', 'source changed:
+    methods/a_train.py'; 'new method' when there is nothing to compare with."""
     if old is None:
         return ["new method"]
+    return differences(spec, old) or ["not stored (its parameters match no stored job)"]
+
+
+def differences(spec: JobSpec, old: Manifest) -> list[str]:
+    """How `spec` differs from the stored job `old`, one short reason per difference."""
     reasons = []
     new_sources = {s.relpath: s.blob_id for s in spec.method.sources}
     own = spec.method.sources[0].relpath
@@ -65,4 +118,4 @@ def why(project: Project, spec: JobSpec, old: Manifest | None = None) -> list[st
             reasons.append(f"input {name}: {old_ids.get(name)} -> {new_ids}")
     if old.slices != spec.slices:
         reasons.append(f"slices: {old.slices} -> {spec.slices}")
-    return reasons or ["not stored (its parameters match no stored job)"]
+    return reasons
