@@ -388,3 +388,79 @@ def test_why_in_a_fresh_clone_after_a_pull_is_not_new_method(
     (other / "build.py").write_text("def main(urd):\n    urd.build('m', n=3, name='other')\n")
     out = gitax("build", cwd=other).stdout
     assert "(option n: " in out and " -> 3)" in out and "new method" not in out
+
+
+# ---- 9. verify names the real problem ----------------------------------------------------
+
+
+@pytest.fixture
+def committed(tmp_path: Path) -> Path:
+    from conftest import git
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git("init", "-q", cwd=root)
+    proj = ProjectDir(root)
+    proj.method("m", "def synthesis(job):\n    open('r.txt', 'w').write('r')\n")
+    proj.build_script("def main(urd):\n    urd.build('m').link_result('r.txt')\n")
+    gitax("build", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-qm", "first", "--no-verify", cwd=root)
+    return root
+
+
+@pytest.mark.parametrize("how", ["removed", "dangling"])
+def test_verify_calls_a_missing_or_dangling_result_missing(committed: Path, how: str) -> None:
+    link = committed / "results" / "r.txt"
+    link.unlink()
+    if how == "dangling":
+        link.symlink_to(committed / "nowhere.txt")
+    r = gitax("verify", cwd=committed, check=False)
+    assert r.returncode != 0
+    assert "r.txt: the file is missing" in r.stdout + r.stderr
+    assert "no longer matches" not in r.stdout + r.stderr
+    assert "gitax checkout --results" in r.stdout + r.stderr
+
+
+def test_verify_staged_says_git_add_for_a_method_built_but_not_added(committed: Path) -> None:
+    from conftest import git
+
+    write(
+        committed / "methods" / "a_new.py", "def synthesis(job):\n    open('n.txt', 'w').write('n')\n"
+    )
+    write(
+        committed / "build.py",
+        "def main(urd):\n    urd.build('m').link_result('r.txt')\n"
+        "    urd.build('new').link_result('n.txt')\n",
+    )
+    gitax("build", cwd=committed)
+    git("add", "build.py", "gitax.lock", cwd=committed)  # not methods/a_new.py
+    r = gitax("verify", "--staged", cwd=committed, check=False)
+    both = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "methods/a_new.py is built from but not added to git" in both
+    assert "git add methods/a_new.py" in both and "gone" not in both
+
+
+# ---- 10. words: plurals, empty projects, a job built before the first commit -----------
+
+
+def test_show_says_a_job_was_built_before_the_first_commit(tmp_path: Path) -> None:
+    from conftest import git
+
+    root = tmp_path / "p"
+    root.mkdir()
+    git("init", "-q", cwd=root)
+    proj = ProjectDir(root)
+    proj.method("m", "def synthesis():\n    return 1\n")
+    proj.build_script("def main(urd):\n    urd.build('m')\n")
+    gitax("build", cwd=root)
+    out = gitax("show", proj.job("m").id, cwd=root).stdout
+    assert "git      no commit yet (built before the first)" in out
+    (tmp_path / "q").mkdir()
+    outside = ProjectDir(tmp_path / "q")
+    outside.method("m", "def synthesis():\n    return 1\n")
+    outside.build_script("def main(urd):\n    urd.build('m')\n")
+    gitax("build", cwd=outside.root)
+    out = gitax("show", outside.job("m").id, cwd=outside.root).stdout
+    assert "git      not in a git repository" in out

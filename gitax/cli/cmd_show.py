@@ -27,6 +27,13 @@ def _ref(ref: Any) -> str:
     return str(ref["id"])
 
 
+def git_state(git: dict[str, Any]) -> str:
+    """The commit a job or build was made at, or why there is none."""
+    if git.get("commit"):
+        return str(git["commit"])
+    return "no commit yet (built before the first)" if git else "not in a git repository"
+
+
 def profile_line(profile: dict[str, Any], slices: int) -> str:
     """prepare 0.01 s, analysis 2 slices (wall max 1.20 s, cpu 2.31 s), synthesis 0.10 s."""
     parts = []
@@ -93,7 +100,7 @@ def show_build(ctx: Context, ref: str, as_json: bool, output: str | None) -> Non
         "sources  " + ", ".join(f"{p} ({o[:12]})" for p, o in r.sources.items()),
         f"user     {r.user}@{r.host}",
         f"timing   started {r.timing.get('started')}, wall {r.timing.get('wall', 0):.3f} s",
-        f"git      {git.get('commit') or 'not in a git repository or no commit'}{dirty}",
+        f"git      {git_state(git)}{dirty}",
         f"output   {'gitax show --output ' + run.ref if printed else '-'}",
         f"jobs     {len(r.calls)}",
         *build_lines(run, "  "),
@@ -203,7 +210,7 @@ def show(
         f"env      python {env.get('python')} on {env.get('platform')}, gitax {env.get('gitax')}, "
         f"{env.get('user')}@{env.get('host')}",
         "imports  " + (", ".join(f"{d} {v}" for d, v in dists.items()) or "-"),
-        f"git      {git.get('commit') or 'not in a git repository or no commit'}",
+        f"git      {git_state(git)}",
         f"workdir  {info['workdir'] or 'evicted (rebuilt from the store on use)'}",
     ]
     click.echo("\n".join(lines))

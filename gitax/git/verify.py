@@ -197,7 +197,19 @@ def verify(
         if changed:
             read = _staged_bytes(project_root, blob_of) if staged else _file_bytes(project_root)
             changed = _not_equivalent(project_root, entry, changed, read)
-        if changed:
+        unadded = [p for p in changed if staged and blob_of(p) is None]
+        unadded = [p for p in unadded if (project_root / p).is_file()]
+        if unadded:  # built from a file that is there but not in the commit
+            report.stale.append(
+                Stale(
+                    name,
+                    f"{', '.join(unadded)} {'is' if len(unadded) == 1 else 'are'} built from "
+                    "but not added to git",
+                    tuple(unadded),
+                    f"run `git add {' '.join(unadded)}`",
+                )
+            )
+        elif changed:
             where = "staged" if staged else "in the work tree"
             gone = [p for p in changed if blob_of(p) is None]
             what = ", ".join(changed[:3]) + (
@@ -205,6 +217,15 @@ def verify(
             )
             verb = "is gone" if gone and len(changed) == 1 else "changed"
             report.stale.append(Stale(name, f"{what} {verb} ({where}) since it was built", changed))
+        elif not staged and not os.path.exists(results_dir / name):  # dangling links too
+            report.stale.append(
+                Stale(
+                    name,
+                    f"the file is missing (built by {entry.job})",
+                    fix="run `gitax checkout --results` to restore it from the store, or "
+                    "`gitax build`",
+                )
+            )
         elif not staged and _object_id_of_file(results_dir / name) != entry.blob:
             report.stale.append(
                 Stale(
