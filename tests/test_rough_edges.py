@@ -464,3 +464,39 @@ def test_show_says_a_job_was_built_before_the_first_commit(tmp_path: Path) -> No
     gitax("build", cwd=outside.root)
     out = gitax("show", outside.job("m").id, cwd=outside.root).stdout
     assert "git      not in a git repository" in out
+
+
+def test_counts_are_singular_for_one(proj: ProjectDir, tmp_path: Path) -> None:
+    from gitax.words import count
+
+    assert [count(1, "job"), count(2, "job"), count(0, "urd entry")] == [
+        "1 job",
+        "2 jobs",
+        "0 urd entries",
+    ]
+    proj.method("m", "def synthesis():\n    return 1\n")
+    proj.build_script(
+        "def main(urd):\n    urd.begin('l')\n    urd.build('m')\n    urd.finish('l')\n"
+    )
+    gitax("build", cwd=proj.root)
+    assert " objects, 1 job, 2 urd logs: clean" in gitax("fsck", cwd=proj.root).stdout
+    gitax("remote", "add", "r", str(tmp_path / "remote"), "--init", "--default", cwd=proj.root)
+    out = gitax("push", cwd=proj.root).stdout
+    assert ", 1 job, 1 urd entry, 1 build to r" in out
+    assert "kept 1 job," in gitax("gc", "--dry-run", cwd=proj.root).stdout
+    r = gitax("show", "l~1", cwd=proj.root, check=False)
+    assert "has only 1 session" in r.stderr
+
+
+def test_progress_off_a_terminal_is_a_line_now_and_then(capsys: pytest.CaptureFixture) -> None:
+    from gitax.cli.cmd_remote import ProgressLine
+
+    bar = ProgressLine("pushing", every=0.0)
+    bar("objects", 5, 10, 3 * 2**20)
+    bar("objects", 10, 10, 6 * 2**20)
+    quiet = ProgressLine("pulling", every=3600.0)
+    quiet("objects", 1, 10, 0)
+    assert capsys.readouterr().err.splitlines() == [
+        "pushing 5/10 objects, 3.0 MiB",
+        "pushing 10/10 objects, 6.0 MiB",
+    ]

@@ -7,6 +7,7 @@ import json
 import click
 
 from gitax.cli.main import Context
+from gitax.words import count
 
 
 @click.command()
@@ -32,9 +33,10 @@ def fsck(ctx: Context, as_json: bool) -> None:
             click.echo(f"{p.where}: {p.what}")
         for p in report.stale_locks:
             click.echo(f"{p.where}: {p.what} (not damage: the next writer takes it over)")
-        verdict = f"{len(report.problems)} problems" if report.problems else "clean"
+        verdict = count(len(report.problems), "problem") if report.problems else "clean"
         click.echo(
-            f"{report.objects} objects, {report.jobs} jobs, {report.logs} urd logs: {verdict}"
+            f"{count(report.objects, 'object')}, {count(report.jobs, 'job')}, "
+            f"{count(report.logs, 'urd log')}: {verdict}"
         )
     if report.problems:
         raise click.exceptions.Exit(1)

@@ -9,6 +9,7 @@ from dataclasses import asdict
 import click
 
 from gitax.cli.main import Context
+from gitax.words import count
 
 
 @click.command()
@@ -42,9 +43,10 @@ def gc(ctx: Context, dry_run: bool, workdirs: bool, grace: float, as_json: bool)
             click.echo(f"would remove {jid}")
     mib = 2**20
     click.echo(
-        f"{verb} {len(r.jobs)} jobs, {r.objects} objects ({r.bytes / mib:.1f} MiB), "
-        f"{r.workdirs} workdirs ({r.workdir_bytes / mib:.1f} MiB), "
-        f"{r.failed} failed runs ({r.failed_bytes / mib:.1f} MiB)"
-        + f"; kept {r.kept_jobs} jobs, {r.kept_objects} objects"
-        + (f", {r.kept_workdirs} workdirs that results/ links into" if workdirs else "")
+        f"{verb} {count(len(r.jobs), 'job')}, {count(r.objects, 'object')} "
+        f"({r.bytes / mib:.1f} MiB), "
+        f"{count(r.workdirs, 'workdir')} ({r.workdir_bytes / mib:.1f} MiB), "
+        f"{count(r.failed, 'failed run')} ({r.failed_bytes / mib:.1f} MiB)"
+        + f"; kept {count(r.kept_jobs, 'job')}, {count(r.kept_objects, 'object')}"
+        + (f", {count(r.kept_workdirs, 'workdir')} that results/ links into" if workdirs else "")
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 import click
 
 from gitax.cli.main import Context
+from gitax.words import count
 
 
 @click.group()
@@ -72,15 +74,22 @@ def remote_list(ctx: Context, as_json: bool) -> None:
 
 
 class ProgressLine:
-    """objects and bytes moved, redrawn in place on a terminal."""
+    """Objects and bytes moved: redrawn in place on a terminal, else a line every
+    `every` seconds (a long push in CI still shows it is moving)."""
 
-    def __init__(self, verb: str) -> None:
-        self.verb, self.tty = verb, sys.stderr.isatty()
+    def __init__(self, verb: str, every: float = 10.0) -> None:
+        self.verb, self.tty, self.every = verb, sys.stderr.isatty(), every
+        self.next = time.monotonic() + every
 
     def __call__(self, what: str, done: int, total: int, nbytes: int) -> None:
+        line = f"{self.verb} {done}/{total} {what}, {nbytes / 2**20:.1f} MiB"
         if self.tty:
-            sys.stderr.write(f"\r\033[K{self.verb} {done}/{total} {what}, {nbytes / 2**20:.1f} MiB")
+            sys.stderr.write(f"\r\033[K{line}")
             sys.stderr.flush()
+        elif time.monotonic() >= self.next:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+            self.next = time.monotonic() + self.every
 
     def end(self) -> None:
         if self.tty:
@@ -89,9 +98,9 @@ class ProgressLine:
 
 def _summary(verb: str, report: Any, url: str) -> None:
     click.echo(
-        f"{verb} {report.objects} objects ({report.bytes / 2**20:.1f} MiB), "
-        f"{report.jobs} jobs, {sum(report.lists.values())} urd entries, "
-        f"{sum(report.builds.values())} builds {url}"
+        f"{verb} {count(report.objects, 'object')} ({report.bytes / 2**20:.1f} MiB), "
+        f"{count(report.jobs, 'job')}, {count(sum(report.lists.values()), 'urd entry')}, "
+        f"{count(sum(report.builds.values()), 'build')} {url}"
     )
     for ref in report.conflicts:
         click.echo(
@@ -184,4 +193,7 @@ def _pre_push(project: Any) -> None:
             except RevisionError:
                 continue  # a commit without gitax.lock
     report = push_for_commits(project, texts)
-    click.echo(f"gitax: pre-push: pushed {report.objects} objects, {report.jobs} jobs", err=True)
+    click.echo(
+        f"gitax: pre-push: pushed {count(report.objects, 'object')}, {count(report.jobs, 'job')}",
+        err=True,
+    )

@@ -7,6 +7,7 @@ import json
 import click
 
 from gitax.cli.main import Context
+from gitax.words import count
 
 
 @click.command()
@@ -35,7 +36,7 @@ def verify(ctx: Context, names: tuple[str, ...], staged: bool, as_json: bool) ->
         n, bad = len(report.checked), len(report.stale)
         if bad:
             tail = " (git commit --no-verify skips this check)" if staged else ""
-            click.echo(f"{bad} of {n} results stale{tail}", err=True)
+            click.echo(f"{bad} of {count(n, 'result')} stale{tail}", err=True)
         else:
             click.echo(
                 f"{n} result{'s' if n != 1 else ''} up to date with the "

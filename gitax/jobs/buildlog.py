@@ -21,6 +21,7 @@ from gitax.jobs.when import check_when, pick, split_operator
 from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
+from gitax.words import count
 
 BUILD_FORMAT = 1
 
@@ -245,7 +246,9 @@ class BuildLogs:
             if not rest.isdigit():
                 raise BuildLogError(f"{ref!r}: write NAME~N with N a number of builds back")
             if int(rest) >= len(entries):
-                raise BuildLogError(f"{ref!r}: {name} has only {len(entries)} recorded builds")
+                raise BuildLogError(
+                    f"{ref!r}: {name} has only {count(len(entries), 'recorded build')}"
+                )
             return entries[-1 - int(rest)]
         return entries[-1]
 

@@ -22,6 +22,7 @@ from gitax.errors import GitaxError
 from gitax.jobs.keys import job_id
 from gitax.jobs.urdlog import Session, UrdError, UrdLists
 from gitax.jobs.when import check_when, pick, split_operator
+from gitax.words import count as counted
 
 if TYPE_CHECKING:
     from gitax.jobs.manifest import Manifest
@@ -90,7 +91,7 @@ def _back(history: _History, key: str, method: str, count: int, ref: str) -> str
     at = keys.index(key) if key in keys else len(keys)
     if at - count < 0:
         raise JobNotFound(
-            f"{ref!r}: {job_id(method, key)} has {at} earlier job(s) of {method}; "
+            f"{ref!r}: {job_id(method, key)} has {counted(at, 'earlier job')} of {method}; "
             f"the oldest is {job_id(method, keys[0]) if keys else 'none'}"
         )
     return keys[at - count]
@@ -170,7 +171,7 @@ def _from_urd(project: Project, ref: str) -> str:
     at += sum(n if c == "~" else -n for c, n in moves)  # exax: ~ later, ^ earlier
     if not 0 <= at < len(sessions):
         raise JobNotFound(
-            f"{ref!r}: list {name!r} has {len(sessions)} sessions, "
+            f"{ref!r}: list {name!r} has {counted(len(sessions), 'session')}, "
             f"{sessions[0].timestamp} to {sessions[-1].timestamp}"
         )
     return _entry(sessions[at], entry or "-1", ref)

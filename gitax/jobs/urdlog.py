@@ -20,6 +20,7 @@ from gitax.jobs.when import check_when, pick, split_operator
 from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
+from gitax.words import count
 
 URD_FORMAT = 1
 LIST_RE = layout.LOG_NAME
@@ -332,7 +333,7 @@ class UrdLists:
                 raise UrdError(f"{ref!r}: write LIST~N with N a number of sessions back")
             sessions = self._need(name)
             if int(back) >= len(sessions):
-                raise UrdError(f"{ref!r}: list {name!r} has only {len(sessions)} sessions")
+                raise UrdError(f"{ref!r}: list {name!r} has only {count(len(sessions), 'session')}")
             return sessions[-1 - int(back)]
         return self.latest(ref)
 
