@@ -536,7 +536,7 @@ def test_job_specifiers_resolve_as_in_exax(proj: ProjectDir) -> None:
     for ref, message in [
         ("nosuch", r"not a job id: 'nosuch'; methods with jobs: other, step"),
         ("abcdef", r"no stored job or method 'abcdef'; methods with jobs: other, step"),
-        ("step~5", r"has 2 earlier job\(s\) of step"),
+        ("step~5", r"has 2 earlier jobs of step"),
         ("step^3", r"only 2 `previous` job\(s\) back"),
         (":nolist:", r"no urd list 'nolist' with sessions; lists: main"),
         (":main:9", r"session main@2023-01-03 has no job '9'; it has 0:step, 1:extra"),
@@ -552,7 +552,7 @@ def test_job_specifiers_resolve_as_in_exax(proj: ProjectDir) -> None:
     diff = gitax("diff", "step^", ":main/first:step", cwd=proj.root).stdout
     assert "n" in diff and by_n[2].id in diff
     bad = gitax("show", "step~9", cwd=proj.root, check=False)
-    assert bad.returncode != 0 and "earlier job(s) of step" in bad.stderr
+    assert bad.returncode != 0 and "earlier jobs of step" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
 

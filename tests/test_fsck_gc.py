@@ -226,7 +226,7 @@ def test_gc_workdirs_keeps_results_readable(proj: ProjectDir) -> None:
     )
     gitax("build", cwd=proj.root)
     out = gitax("gc", "--workdirs", cwd=proj.root).stdout
-    assert "1 workdirs" in out and "kept" in out and "1 workdirs that results/ links into" in out
+    assert "1 workdir (" in out and "kept" in out and "1 workdir that results/ links into" in out
     assert (proj.root / "results" / "out.txt").read_text() == "r"
 
 

@@ -407,7 +407,7 @@ class Urd:
                 self.reporter.job_running(spec.id, time.perf_counter() - t0)
 
             job = run_job(self.project, spec, self.live, self.job_git(spec), tick)
-        self.baselines.stored(job.manifest)
+        self.baselines.built(call[0], job.manifest)
         # Handed out without its manifest (read again from the store when asked for): a
         # build of thousands of jobs would otherwise carry them all, and every fork of
         # this process costs more the more memory it has (~0.04 ms per MiB here).

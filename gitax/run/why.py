@@ -17,14 +17,16 @@ MAX_CANDIDATES = 20  # the newest stored jobs of a method searched for the close
 
 class Baselines:
     """What each job of a build is compared with: the job the same build line (the n-th
-    call with that name) built in the script's previous recorded run, else the stored job
-    of the method that differs least (newest on a tie). Read lazily, once per build."""
+    call with that name) built in the script's previous recorded run; else the job built
+    under that name earlier in this run (a loop); else the stored job of the method that
+    differs least (newest on a tie). Read lazily, once per build."""
 
     def __init__(self, project: Project, script: str) -> None:
         self.project, self.script = project, script  # the build log's name, "" for none
         self.calls: dict[str, int] = {}  # name -> calls so far in this run
         self._previous: dict[str, list[tuple[str, str]]] | None = None  # name -> (method, key)
         self._by_method: dict[str, list[Manifest]] | None = None
+        self._last: dict[str, Manifest] = {}  # name -> the job it last built in this run
 
     def call(self, name: str) -> int:
         """Count a call of `name` (every urd.build, reused or not); its number, from 0."""
@@ -40,6 +42,9 @@ class Baselines:
                 return load_manifest(self.project, earlier[n][1])
             except GitaxError:
                 pass  # collected, or never pulled: fall back to the closest
+        last = self._last.get(name)
+        if last is not None and last.method == spec.method.name:
+            return last
         return self.closest(spec)
 
     def closest(self, spec: JobSpec) -> Manifest | None:
@@ -79,12 +84,9 @@ class Baselines:
             self._by_method = found
         return self._by_method
 
-    def stored(self, manifest: Manifest) -> None:
-        """A job this build just stored: a candidate for the jobs after it."""
-        if self._by_method is not None:  # only the newest: a build's memory must stay flat
-            newest = self._by_method.setdefault(manifest.method, [])
-            newest.insert(0, manifest)
-            del newest[MAX_CANDIDATES:]
+    def built(self, name: str, manifest: Manifest) -> None:
+        """The job a call of `name` just built: what its next call is compared with."""
+        self._last[name] = manifest  # one per name: a build's memory must stay flat
 
 
 def why(spec: JobSpec, old: Manifest | None) -> list[str]:
