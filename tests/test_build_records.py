@@ -114,7 +114,7 @@ def test_push_of_everything_carries_every_build_so_pull_builds_nothing(
     gitax("push", cwd=plain.root)
     bob = tmp_path / "bob"
     shutil.copytree(plain.root, bob, ignore=shutil.ignore_patterns(".gitax"))
-    assert ", 1 builds " in gitax("pull", cwd=bob).stdout
+    assert ", 1 build " in gitax("pull", cwd=bob).stdout
     assert len(records(bob)) == 1  # the record travelled
     doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])
     assert doc["built"] == [] and len(doc["reused"]) == 2
