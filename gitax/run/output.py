@@ -130,6 +130,7 @@ def pump(
                             open_pipes -= _read_dry(fd, name, into, sel)
                     with contextlib.suppress(OSError):
                         key.fileobj.sendall(b"k" * len(asked))  # type: ignore[union-attr]
+                    break  # the pipes were read dry: the other events are stale, select again
                 elif not _read(key.fd, key.data, into, sel):
                     open_pipes -= 1
             if tick is not None:
