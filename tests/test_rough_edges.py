@@ -7,8 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import test_shared
 from conftest import ProjectDir, gitax, write
-from test_shared import place  # noqa: F401  (a folder other uids can reach)
+
+place = test_shared.place  # the fixture: a folder other uids can reach
 
 PHASES = """
 def prepare(job):
@@ -426,7 +428,8 @@ def test_verify_staged_says_git_add_for_a_method_built_but_not_added(committed: 
     from conftest import git
 
     write(
-        committed / "methods" / "a_new.py", "def synthesis(job):\n    open('n.txt', 'w').write('n')\n"
+        committed / "methods" / "a_new.py",
+        "def synthesis(job):\n    open('n.txt', 'w').write('n')\n",
     )
     write(
         committed / "build.py",
