@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-_IRREGULAR = {"entry": "entries", "urd entry": "urd entries", "is": "are"}
-
 
 def count(n: int, word: str) -> str:
-    """`n` and `word`, plural unless n is 1: count(1, "job") is "1 job"."""
+    """`n` and `word`, plural unless n is 1: count(1, "job") is "1 job", count(2, "urd
+    entry") is "2 urd entries"."""
     if n == 1:
         return f"{n} {word}"
-    return f"{n} {_IRREGULAR.get(word, word + 's')}"
+    return f"{n} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"

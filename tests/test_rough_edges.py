@@ -29,6 +29,20 @@ def synthesis(job):
 """
 
 
+def _one_job(root: Path, git_repo: bool = False) -> ProjectDir:
+    """A project at `root` (made; in a new git repository if asked) with one job built."""
+    from conftest import git
+
+    root.mkdir(exist_ok=True)
+    if git_repo:
+        git("init", "-q", cwd=root)
+    proj = ProjectDir(root)
+    proj.method("m", "def synthesis():\n    return 1\n")
+    proj.build_script("def main(urd):\n    urd.build('m')\n")
+    gitax("build", cwd=root)
+    return proj
+
+
 def _build_phases(proj: ProjectDir) -> str:
     proj.method("out", PHASES)
     write(proj.root / "gitax.toml", (proj.root / "gitax.toml").read_text() + "slices = 2\n")
@@ -264,12 +278,8 @@ def test_permission_errors_are_one_line_naming_the_path(place: Path) -> None:
 
     from conftest import REPO
 
-    root = place / "proj"
-    root.mkdir()
-    proj = ProjectDir(root)
-    proj.method("m", "def synthesis():\n    return 1\n")
-    proj.build_script("def main(urd):\n    urd.build('m')\n")
-    gitax("build", cwd=root)
+    proj = _one_job(place / "proj")
+    root = proj.root
     remote = place / "remote"
     gitax("remote", "add", "r", str(remote), "--init", "--default", cwd=root)
     for path in (place, *place.rglob("*")):
@@ -449,22 +459,10 @@ def test_verify_staged_says_git_add_for_a_method_built_but_not_added(committed: 
 
 
 def test_show_says_a_job_was_built_before_the_first_commit(tmp_path: Path) -> None:
-    from conftest import git
-
-    root = tmp_path / "p"
-    root.mkdir()
-    git("init", "-q", cwd=root)
-    proj = ProjectDir(root)
-    proj.method("m", "def synthesis():\n    return 1\n")
-    proj.build_script("def main(urd):\n    urd.build('m')\n")
-    gitax("build", cwd=root)
-    out = gitax("show", proj.job("m").id, cwd=root).stdout
+    proj = _one_job(tmp_path / "p", git_repo=True)
+    out = gitax("show", proj.job("m").id, cwd=proj.root).stdout
     assert "git      no commit yet (built before the first)" in out
-    (tmp_path / "q").mkdir()
-    outside = ProjectDir(tmp_path / "q")
-    outside.method("m", "def synthesis():\n    return 1\n")
-    outside.build_script("def main(urd):\n    urd.build('m')\n")
-    gitax("build", cwd=outside.root)
+    outside = _one_job(tmp_path / "q")
     out = gitax("show", outside.job("m").id, cwd=outside.root).stdout
     assert "git      not in a git repository" in out
 

@@ -42,15 +42,14 @@ def methods(ctx: Context, name: str | None, as_json: bool) -> None:
         }
         if as_json:
             click.echo(json.dumps(found, indent=2))
-        elif not found:
-            folders = ", ".join(
-                f.relative_to(project.root).as_posix() for f in project.config.methods
-            )
+            return
+        if not found:
+            folders = [f.relative_to(project.root).as_posix() for f in project.config.methods]
             click.echo(
-                f"no methods yet: write {folders.split(', ')[0]}/a_NAME.py (folders: {folders})"
+                f"no methods yet: write {folders[0]}/a_NAME.py (folders: {', '.join(folders)})"
             )
         width = max((len(n) for n in found), default=0)
-        for n, summary in found.items() if not as_json else ():
+        for n, summary in found.items():
             click.echo(f"{n:{width}}  {summary}")
         return
     m = registry.get(name)

@@ -17,7 +17,7 @@ from typing import Any
 
 from gitax.errors import GitaxError
 from gitax.jobs.urdlog import normalise_timestamp
-from gitax.jobs.when import check_when, pick, split_operator
+from gitax.jobs.when import pick_when
 from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
@@ -234,8 +234,7 @@ class BuildLogs:
                 f"no build of {name!r} is recorded; recorded: {', '.join(self.names()) or 'none'}"
             )
         if sep == "@":
-            op, text = split_operator(rest, "<=")
-            i = pick([e.recorded for e in entries], op, check_when(text, normalise_timestamp))
+            i = pick_when([e.recorded for e in entries], rest, "<=", normalise_timestamp)
             if i is None:
                 raise BuildLogError(
                     f"{ref!r}: no build there; the builds of {name} run from "

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from gitax.errors import GitaxError
 from gitax.jobs.keys import job_id
 from gitax.jobs.urdlog import Session, UrdError, UrdLists
-from gitax.jobs.when import check_when, pick, split_operator
+from gitax.jobs.when import pick_when
 from gitax.words import count as counted
 
 if TYPE_CHECKING:
@@ -184,9 +184,8 @@ def _session_at(sessions: list[Session], when: str, ref: str) -> int:
         return 0
     from gitax.jobs.urdlog import normalise_timestamp
 
-    op, text = split_operator(when, "<=")  # the latest at or before, as LIST@WHEN
-    try:
-        i = pick([s.timestamp for s in sessions], op, check_when(text, normalise_timestamp))
+    try:  # the latest at or before, as LIST@WHEN
+        i = pick_when([s.timestamp for s in sessions], when, "<=", normalise_timestamp)
     except GitaxError as e:
         raise JobNotFound(f"{ref!r}: {e}") from None
     if i is None:

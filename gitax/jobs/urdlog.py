@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.when import check_when, pick, split_operator
+from gitax.jobs.when import pick, pick_when
 from gitax.store import layout
 from gitax.store.hashing import canonical_json, is_object_id
 from gitax.store.reflog import append_line, complete_lines, read_lines
@@ -297,12 +297,11 @@ class UrdLists:
         `default`), the latest at or before (`<=`), before (`<`), or the earliest at or
         after (`>=`) or after (`>`) it; a partial date picks within it, as in exax."""
         sessions = self.sessions(name)
+        stamps = [s.timestamp for s in sessions]
         if isinstance(timestamp, str):
-            op, text = split_operator(timestamp, default)
-            ts = check_when(text, normalise_timestamp)
+            i = pick_when(stamps, timestamp, default, normalise_timestamp)
         else:
-            op, ts = default, normalise_timestamp(timestamp)
-        i = pick([s.timestamp for s in sessions], op, ts)
+            i = pick(stamps, default, normalise_timestamp(timestamp))
         return None if i is None else sessions[i]
 
     def at(self, name: str, when: str) -> Session:

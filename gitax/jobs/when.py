@@ -63,3 +63,12 @@ def pick(stamps: Sequence[str], op: str, when: str) -> int | None:
     if not found:
         return None
     return found[0] if op.startswith(">") else found[-1]
+
+
+def pick_when(
+    stamps: Sequence[str], spec: str, default: str, normalise: Callable[[Any], str]
+) -> int | None:
+    """The index into `stamps` that `spec` (`2024-01`, `<=2024-01-05T10`, …) picks, with
+    `default` as the operator when it names none; WhenError for text that is no time."""
+    op, text = split_operator(spec, default)
+    return pick(stamps, op, check_when(text, normalise))
