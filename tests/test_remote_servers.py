@@ -152,3 +152,30 @@ def test_an_interrupted_push_is_completed_by_running_it_again(
     gitax("pull", cwd=bob)
     doc = json.loads(gitax("build", "--json", cwd=bob).stdout.splitlines()[-1])
     assert doc["built"] == [] and len(doc["reused"]) == 2
+
+
+def test_s3_requests_are_retried_by_botocore_standard_mode(
+    s3_url: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.awsrequest import AWSResponse
+
+    from gitax.remote.s3 import S3Transport
+
+    transport = S3Transport(*s3_url)
+    assert transport.client.meta.config.retries["mode"] == "standard"
+    failures = []
+
+    def slow_down(request, **_):  # type: ignore[no-untyped-def]
+        if len(failures) < 2:  # the server is busy twice, then answers
+            failures.append(request.url)
+            body = b"<Error><Code>SlowDown</Code><Message>busy</Message></Error>"
+            return AWSResponse(request.url, 503, {}, type("Raw", (), {"stream": lambda *a: [body]}))
+        return None
+
+    transport.client.meta.events.register("before-send.s3.PutObject", slow_down)
+    transport.put_index("a" * 64, "b" * 64)
+    assert len(failures) == 2
+    assert transport.get_index("a" * 64) == "b" * 64
+    # The user's own AWS retry settings still decide, as for any AWS tool.
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    assert S3Transport(*s3_url).client.meta.config.retries["mode"] == "adaptive"

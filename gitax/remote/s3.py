@@ -3,11 +3,17 @@
 An S3 object appears whole or not at all, so objects and index entries need no temp
 names. urd logs are changed by compare-and-swap: read the log and its ETag, merge, and
 put it back only if the ETag is unchanged (If-Match; If-None-Match for a new log),
-retrying when another writer came first.
+merging again when another writer came first.
+
+Failed requests (throttling, 5xx, dropped connections) are retried by botocore itself, in
+its "standard" mode (exponential backoff with jitter and a retry quota), one policy for
+every call; AWS_RETRY_MODE / AWS_MAX_ATTEMPTS or ~/.aws/config change it as for any AWS
+tool. Only the merge loop above is ours: botocore cannot redo a merge.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +35,7 @@ class S3Transport(Transport):
     def __init__(self, url: str, endpoint_url: str | None = None) -> None:
         try:
             import boto3
+            import botocore.config
             import botocore.exceptions
         except ImportError:
             raise RemoteError("s3 remotes need boto3: pip install 'gitax[s3]'") from None
@@ -37,7 +44,9 @@ class S3Transport(Transport):
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
         self._errors = botocore.exceptions
-        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url)
+        # A defaults mode, not retries={...}: the user's retry settings still win over it.
+        config = botocore.config.Config(defaults_mode="standard")
+        self.client: Any = boto3.client("s3", endpoint_url=endpoint_url, config=config)
         try:
             self._init_store()
         except self._errors.NoCredentialsError:
@@ -152,7 +161,7 @@ class S3Transport(Transport):
             except self._errors.ClientError as e:
                 if self._code(e) not in ("PreconditionFailed", "ConditionalRequestConflict"):
                     raise RemoteError(f"{self.url}: {e}") from None
-                time.sleep(0.01 * (attempt + 1))  # another writer came first: merge again
+                _backoff(attempt)  # another writer came first: merge again
                 continue
             # Logs only grow: every later writer merged our lines in. A server whose
             # conditional put is not atomic (moto's, some S3-compatible ones) can lose
@@ -160,5 +169,11 @@ class S3Transport(Transport):
             now = self._get(key)
             if now is not None and set(complete_lines(new)) <= set(complete_lines(now[0])):
                 return
-            time.sleep(0.01 * (attempt + 1))
+            _backoff(attempt)
         raise RemoteError(f"{self.url}: {key} kept changing; try again")
+
+
+def _backoff(attempt: int) -> None:
+    """Wait before merging again: exponential with full jitter, so writers that collided
+    do not collide again in step."""
+    time.sleep(random.uniform(0, min(1.0, 0.01 * 2**attempt)))
