@@ -17,7 +17,7 @@ from pathlib import Path
 
 from conftest import REPO, write
 
-from gitax.jobs.check import check_project
+from gitax.jobs.fsck import check_project
 from gitax.jobs.project import Project
 from gitax.jobs.urdlog import UrdLists
 from gitax.store.fsck import fsck
@@ -51,7 +51,7 @@ def _clean(root: Path) -> list[str]:
 def _remote_clean(path: Path) -> list[str]:
     if not (path / "format").exists():
         return []
-    from gitax.jobs.check import bad_lines, references
+    from gitax.jobs.fsck import bad_lines, references
 
     return [f"{p.where}: {p.what}" for p in fsck(Store.open(path), references, bad_lines).problems]
 

@@ -6,7 +6,7 @@ from collections import Counter, namedtuple
 
 import pytest
 
-from gitax.run.merge import AnalysisResults, MergeError
+from gitax.run.analysis_res import AnalysisResults, MergeError
 
 
 def merged(*values):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import ProjectDir, gitax, write
 
-from gitax.jobs.check import bad_lines, references
+from gitax.jobs.fsck import bad_lines, references
 from gitax.jobs.project import Project
 from gitax.jobs.urdlog import UrdLists
 from gitax.remote.pathfs import PathTransport

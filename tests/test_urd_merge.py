@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitax.jobs.urdlog import JobEntry, Session, UrdLists, format_session
-from gitax.remote.merge import merge_logs
+from gitax.remote.urdmerge import merge_logs
 
 
 def _line(jid: str, recorded: str) -> bytes:

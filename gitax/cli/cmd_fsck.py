@@ -16,7 +16,7 @@ from gitax.words import count
 def fsck(ctx: Context, as_json: bool) -> None:
     """Re-hash every object and check every reference; exit 1 on any problem. Stale
     locks are named, but are no problem."""
-    from gitax.jobs.check import check_project
+    from gitax.jobs.fsck import check_project
 
     report = check_project(ctx.project())
     if as_json:

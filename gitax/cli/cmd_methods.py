@@ -63,7 +63,7 @@ def methods(ctx: Context, name: str | None, as_json: bool) -> None:
             "depend_extra": list(m.depend_extra),
             "phases": list(m.phases),
             "sources": [s.relpath for s in m.sources],
-            "hash": m.sources[0].blob_id,
+            "hash": m.sources[0].object_id,
             "equivalent_hashes": None
             if m.equivalence is None
             else {
@@ -83,7 +83,7 @@ def methods(ctx: Context, name: str | None, as_json: bool) -> None:
     for job_param, is_list in m.jobs.items():
         click.echo(f"job      {job_param}{' (list)' if is_list else ''}")
     click.echo("sources  " + ", ".join(s.relpath for s in m.sources))
-    click.echo(f"hash     {m.sources[0].blob_id}")
+    click.echo(f"hash     {m.sources[0].object_id}")
     eq = m.equivalence
     if eq is not None:
         state = "holds" if eq.holds else f"does not hold: {eq.hint}"

@@ -36,7 +36,7 @@ def remote_add(
     init: bool,
 ) -> None:
     """Add a remote: a path, file://, ssh://user@host/path or s3://bucket/prefix."""
-    from gitax.remote.config import add_remote
+    from gitax.remote.remotes import add_remote
     from gitax.remote.sync import init_remote
 
     added = add_remote(ctx.project(), name, url, is_default, endpoint_url, trusted)
@@ -51,7 +51,7 @@ def remote_add(
 @click.pass_obj
 def remote_remove(ctx: Context, name: str) -> None:
     """Remove a remote from gitax.toml (nothing on the remote is touched)."""
-    from gitax.remote.config import remove_remote
+    from gitax.remote.remotes import remove_remote
 
     remove_remote(ctx.project(), name)
     click.echo(f"removed remote {name}")

@@ -28,11 +28,12 @@ class MethodError(GitaxError):
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file that joins a job key: its project-relative path, bytes and git-style blob id."""
+    """A file that joins a job key: its project-relative path, bytes, and the id of the
+    store object (a blob) holding them."""
 
     relpath: str
     data: bytes = field(repr=False)
-    blob_id: str
+    object_id: str
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ class Method:
     def code(self) -> Any:
         """The method's source compiled once per build (from the hashed bytes), so every
         forked job process runs it without compiling it again."""
-        cached = _CODE.get(self.sources[0].blob_id)
+        cached = _CODE.get(self.sources[0].object_id)
         if cached is None:
-            cached = _CODE[self.sources[0].blob_id] = compile(
+            cached = _CODE[self.sources[0].object_id] = compile(
                 self.sources[0].data, str(self.path), "exec"
             )
         return cached
@@ -75,7 +76,7 @@ class Method:
     def import_roots(self) -> frozenset[str]:
         """Top-level modules named by absolute imports in the method's Python sources,
         parsed once per build (before jobs fork) rather than in every job process."""
-        key = "".join(s.blob_id for s in self.sources)
+        key = "".join(s.object_id for s in self.sources)
         cached = _IMPORTS.get(key)
         if cached is None:
             names: set[str] = set()

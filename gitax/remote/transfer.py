@@ -23,8 +23,8 @@ from gitax.jobs.buildlog import (
 )
 from gitax.jobs.manifest import ManifestError, indexed_manifest, manifest_objects
 from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
-from gitax.remote.merge import MergeResult, merge_logs
 from gitax.remote.transport import RemoteError, Transport
+from gitax.remote.urdmerge import MergeResult, merge_logs
 from gitax.store.layout import BadId
 from gitax.store.lockfile import locked
 from gitax.store.objects import ObjectCorrupt, WrongType

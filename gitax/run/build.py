@@ -136,13 +136,18 @@ def _run(
         raise BuildError(f"{script.name}:{e.lineno}: syntax error: {e.msg}") from None
     module = type(sys)(f"gitax_build_{script.stem}")
     module.__file__ = str(script)
-    urd = Urd(project, reporter, live, provenance)
-    urd.dry_run = dry_run
-    urd.fetch = fetch
+    urd = Urd(
+        project,
+        reporter,
+        live,
+        provenance,
+        dry_run=dry_run,
+        fetch=fetch,
+        script=script.relative_to(project.root).as_posix(),
+        script_source=source,
+    )
     project.dry_run = dry_run
     stopped = ""
-    urd.script = script.relative_to(project.root).as_posix()
-    urd.script_source = source
     if urd_box is not None:
         urd_box.append(urd)  # for the build record, whatever happens next
     set_current(project)
@@ -154,14 +159,10 @@ def _run(
             raise BuildError(f"{script.name}: define `def main(urd):` to be a build script")
         try:
             main(urd)
-        except DryRunStop as e:
+        except DryRunStop as e:  # what stopped it left its session open: nothing to check
             stopped = _script_line(script, e.__traceback__) + str(e)
-            urd._open = None
-        if urd._open is not None:
-            raise BuildError(
-                f"{script.name}: urd.begin({urd._open.name!r}) was never finished; call "
-                f"urd.finish({urd._open.name!r}) (or urd.abort()) in main(urd)"
-            )
+        else:
+            urd.check_finished(script.name)
     except GitaxError as e:
         where = _script_line(script, e.__traceback__)
         if where and not str(e).startswith(where):

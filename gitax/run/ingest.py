@@ -87,7 +87,7 @@ def ingest(
         id=spec.id,
         options=to_jsonable(spec.options),
         jobs=_inputs_for_manifest(spec.jobs),
-        sources={s.relpath: s.blob_id for s in spec.method.sources},
+        sources={s.relpath: s.object_id for s in spec.method.sources},
         files=tree_id,
         value=value_id,
         output=output,

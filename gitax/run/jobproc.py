@@ -31,10 +31,10 @@ from gitax.jobs.manifest import check_file_name
 from gitax.jobs.project import Project, set_current
 from gitax.jobs.withfile import running_jobs
 from gitax.run import status
+from gitax.run.analysis_res import AnalysisResults
 from gitax.run.context import CurrentJob, DotDict, collect_files
 from gitax.run.fresh import start_fresh
 from gitax.run.jobspec import ANALYSIS, LOADING, PREPARE, RESULT, SYNTHESIS, JobSpec
-from gitax.run.merge import AnalysisResults
 from gitax.run.modules import LoadedModules, imported_modules, loaded_modules
 from gitax.run.output import ask_sync, end_output, redirect_output
 from gitax.run.procsetup import describe_exit, prepare_child

@@ -124,7 +124,14 @@ class Urd:
         reporter: Reporter | None = None,
         live: IO[bytes] | None = None,
         provenance: Callable[[], dict[str, Any]] | None = None,
+        *,
+        dry_run: bool = False,
+        fetch: Callable[[str], bool] | None = None,
+        script: str = "",
+        script_source: bytes | None = None,
     ) -> None:
+        """`fetch` (with `[gitax] fetch = "auto"`) looks a missing job up on the default
+        remote; `script` and its source are what sessions record as their build script."""
         self.project = project
         self.reporter = reporter or _Silent()
         self.live = live
@@ -134,12 +141,11 @@ class Urd:
         self._all = JobList()
         self._open: _Open | None = None
         self._lists: UrdLists | None = None
-        self.dry_run = False
-        # Set when [gitax] fetch = "auto": look a missing job up on the default remote.
-        self.fetch: Callable[[str], bool] | None = None
+        self.dry_run = dry_run
+        self.fetch = fetch
         self.planned: list[tuple[Job, list[str]]] = []  # dry run: what would be built, why
-        self.script = ""
-        self.script_source: bytes | None = None  # stored only when a session is recorded
+        self.script = script
+        self.script_source = script_source  # stored only when a session is recorded
         self.built: list[Job] = []
         self.reused: list[Job] = []
         self.calls: list[Call] = []  # every urd.build of the run, for its build record
@@ -147,6 +153,15 @@ class Urd:
         self._reasons: list[str] = []  # why the job just run ran
         self._baselines: Baselines | None = None  # what `why` compares a job with
         self._warned: set[str] = set()  # methods whose equivalent_hashes did not hold
+
+    def check_finished(self, script: str) -> None:
+        """Refuse a build script that returned with a session still open."""
+        if self._open is not None:
+            name = self._open.name
+            raise BuildError(
+                f"{script}: urd.begin({name!r}) was never finished; call "
+                f"urd.finish({name!r}) (or urd.abort()) in main(urd)"
+            )
 
     def close(self) -> None:
         """Save the hashes of input files seen (advisory: a build killed before this
@@ -476,7 +491,7 @@ class Urd:
             n: [j.key for j in v] if isinstance(v, list) else (v.key if v else None)
             for n, v in input_jobs.items()
         }
-        sources = [(s.relpath, s.blob_id) for s in method.sources]
+        sources = [(s.relpath, s.object_id) for s in method.sources]
         slices = self.project.config.slices if "analysis" in method.phases else None
         key = job_key(method.name, sources, resolved, input_keys, slices)
         index = self.project.store.index

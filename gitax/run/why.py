@@ -100,7 +100,7 @@ def why(spec: JobSpec, old: Manifest | None) -> list[str]:
 def differences(spec: JobSpec, old: Manifest) -> list[str]:
     """How `spec` differs from the stored job `old`, one short reason per difference."""
     reasons = []
-    new_sources = {s.relpath: s.blob_id for s in spec.method.sources}
+    new_sources = {s.relpath: s.object_id for s in spec.method.sources}
     own = spec.method.sources[0].relpath
     for path in sorted(set(old.sources) | set(new_sources)):
         a, b = old.sources.get(path), new_sources.get(path)
