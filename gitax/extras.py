@@ -19,7 +19,7 @@ from gitax.jobs.optiontypes import (
     RequiredOption,
 )
 from gitax.jobs.withfile import JobWithFile, job_of, running_jobs
-from gitax.run.context import DotDict, _json_ready
+from gitax.run.context import DotDict, json_ready
 
 __all__ = [
     "DotDict",
@@ -53,7 +53,7 @@ def _path(filename: str, jobid: Any, sliceno: int | None) -> str:
 
 def json_encode(variable: Any, sort_keys: bool = True, as_str: bool = False) -> Any:
     """`variable` as JSON bytes (str with `as_str`); tuples and sets become lists."""
-    text = json.dumps(_json_ready(variable), indent=4, sort_keys=sort_keys)
+    text = json.dumps(json_ready(variable), indent=4, sort_keys=sort_keys)
     return text if as_str else text.encode("ascii")
 
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import click
 import pytest
 from conftest import REPO, ProjectDir, gitax, write
 
@@ -159,3 +160,33 @@ def test_init_ignores_a_configured_store_and_results(tmp_path: Path) -> None:
     write(tmp_path / ".gitignore", "*.pyc")  # no trailing newline: kept intact
     gitax("init", cwd=tmp_path)
     assert (tmp_path / ".gitignore").read_text() == "*.pyc\n/cache/store/\n/out/\n"
+
+
+def test_every_command_has_help() -> None:
+    from click.testing import CliRunner
+
+    from gitax.cli.main import cli
+
+    def commands(group: click.Group, path: list[str]) -> list[tuple[list[str], click.Command]]:
+        found = []
+        for name in group.list_commands(click.Context(group)):
+            command = group.get_command(click.Context(group), name)
+            assert command is not None, f"gitax {' '.join([*path, name])} does not load"
+            found.append(([*path, name], command))
+            if isinstance(command, click.Group):
+                found += commands(command, [*path, name])
+        return found
+
+    every = commands(cli, [])
+    assert {"build", "show", "push", "remote add", "hooks install"} <= {
+        " ".join(p) for p, _ in every
+    }
+    for path, command in every:
+        result = CliRunner().invoke(cli, [*path, "--help"], prog_name="gitax")
+        where = f"gitax {' '.join(path)} --help"
+        assert result.exit_code == 0, f"{where}: {result.output}"
+        assert result.output.startswith(f"Usage: gitax {' '.join(path)} "), where
+        assert command.get_short_help_str().strip(), f"{where} says nothing of what it does"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"{where}: {param.opts[0]} has no help"

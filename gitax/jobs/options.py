@@ -12,8 +12,10 @@ from gitax.jobs.optiontypes import (
     OptionDefault,
     OptionEnum,
     OptionEnumValue,
+    OptionStringType,
     RequiredOption,
-    _OptionString,
+    enum_members,
+    enum_none_ok,
 )
 from gitax.store.hashing import TAG
 
@@ -173,7 +175,7 @@ def check_spec(method: str, name: str, spec: Any) -> None:
                 f"{method}: option {name!r} declares unsupported type {spec.__name__}"
             )
         return
-    if isinstance(spec, (OptionEnum, _OptionString)):
+    if isinstance(spec, (OptionEnum, OptionStringType)):
         return
     if isinstance(spec, (RequiredOption, OptionDefault)):
         check_spec(method, name, spec.value)
@@ -191,7 +193,7 @@ def check_spec(method: str, name: str, spec: Any) -> None:
 
 def _is_typing(spec: Any) -> bool:
     """Does `spec` say what type a value has (rather than being a default value)?"""
-    return isinstance(spec, (type, OptionEnum, OptionEnumValue, _OptionString))
+    return isinstance(spec, (type, OptionEnum, OptionEnumValue, OptionStringType))
 
 
 def _is_typed_list(spec: Any) -> bool:
@@ -205,7 +207,7 @@ def _is_typed_dict(spec: Any) -> bool:
 
 def _enum_value(method: str, name: str, enum: OptionEnum, value: Any) -> str | None:
     if not enum.allows(value):
-        members = " ".join(enum._values)
+        members = " ".join(enum_members(enum))
         if value is None:
             raise OptionError(
                 f"{method}: option {name!r} must be one of {members} (None is not allowed)"
@@ -232,7 +234,7 @@ def resolve_one(method: str, name: str, spec: Any, given: Any, is_given: bool) -
         if not is_given or given is None:
             return check_plain(method, name, spec.default)
         return resolve_one(method, name, spec.value, given, True)
-    if isinstance(spec, _OptionString):
+    if isinstance(spec, OptionStringType):
         if not is_given:
             raise _required(method, name, "a non-empty string")
         if not isinstance(given, (str, int, float)) or isinstance(given, bool) or given == "":
@@ -242,9 +244,9 @@ def resolve_one(method: str, name: str, spec: Any, given: Any, is_given: bool) -
         return check_plain(method, name, str(given))
     if isinstance(spec, OptionEnum):
         if not is_given:
-            if spec._none_ok:
+            if enum_none_ok(spec):
                 return None
-            raise _required(method, name, f"one of {' '.join(spec._values)}")
+            raise _required(method, name, f"one of {' '.join(enum_members(spec))}")
         return _enum_value(method, name, spec, given)
     if isinstance(spec, OptionEnumValue):
         return _enum_value(method, name, spec.enum, given if is_given else spec)

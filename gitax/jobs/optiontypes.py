@@ -79,18 +79,29 @@ class OptionEnum:
         return (OptionEnum, (self._values, self._none_ok))
 
 
-class _OptionString(str):
+def enum_members(enum: OptionEnum) -> tuple[str, ...]:
+    """The values an OptionEnum was declared with (a function, not an attribute: any
+    attribute name may be one of its members)."""
+    return enum._values
+
+
+def enum_none_ok(enum: OptionEnum) -> bool:
+    """Does the OptionEnum allow None?"""
+    return enum._none_ok
+
+
+class OptionStringType(str):
     """`OptionString` or `OptionString('example')`: a non-empty str must be given (the
     example is only shown, it is not a default)."""
 
-    def __call__(self, example: str) -> _OptionString:
-        return _OptionString(example)
+    def __call__(self, example: str) -> OptionStringType:
+        return OptionStringType(example)
 
     def __repr__(self) -> str:
         return f"OptionString({str(self)!r})" if self else "OptionString"
 
 
-OptionString = _OptionString("")
+OptionString = OptionStringType("")
 
 
 @dataclass(repr=False)
@@ -118,4 +129,4 @@ class OptionDefault:
         return f"OptionDefault({self.value!r}, default={self.default!r})"
 
 
-MARKERS = (OptionEnum, OptionEnumValue, _OptionString, RequiredOption, OptionDefault)
+MARKERS = (OptionEnum, OptionEnumValue, OptionStringType, RequiredOption, OptionDefault)

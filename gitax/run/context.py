@@ -17,19 +17,19 @@ from gitax.jobs.manifest import check_relpath
 from gitax.jobs.project import Project
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """Tuples and sets as lists (a set sorted when it can be, so the file is the same
     every run), recursively."""
     if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
-        items = [_json_ready(v) for v in value]
+        items = [json_ready(v) for v in value]
         try:
             return sorted(items)
         except TypeError:
             return items
     if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
@@ -130,7 +130,7 @@ class CurrentJob:
         """Write `obj` as JSON into a file of this job (tuples and sets as lists; with
         sort_keys=False, dicts keep their order); return its path."""
         with self.open(name, "w", sliceno, temp=temp) as fh:
-            json.dump(_json_ready(obj), fh, indent=2, sort_keys=sort_keys)
+            json.dump(json_ready(obj), fh, indent=2, sort_keys=sort_keys)
             fh.write("\n")
         return self.filename(name, sliceno)
 
