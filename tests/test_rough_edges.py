@@ -501,3 +501,31 @@ def test_progress_off_a_terminal_is_a_line_now_and_then(capsys: pytest.CaptureFi
         "pushing 5/10 objects, 3.0 MiB",
         "pushing 10/10 objects, 6.0 MiB",
     ]
+
+
+def test_a_running_and_a_stored_job_are_one_identity(proj: ProjectDir) -> None:
+    from gitax.jobs.job import Job, JobIdentity
+    from gitax.run.context import CurrentJob
+
+    shared = ["id", "__str__", "tagged", "withfile", "filename", "json_load"]
+    assert [n for n in shared if getattr(Job, n) is not getattr(CurrentJob, n)] == []
+    assert all(n in vars(JobIdentity) for n in shared)
+    proj.method(
+        "ident",
+        "import os\n"
+        "def analysis(sliceno, job):\n"
+        "    job.json_save({'s': sliceno}, 'part', sliceno=sliceno)\n"
+        "def synthesis(job):\n"
+        "    name = job.filename('part', sliceno=1)\n"
+        "    return [job.id, str(job), job.tagged(), os.path.relpath(name, job.path),\n"
+        "            job.json_load('part', sliceno=1)]\n",
+    )
+    proj.build_script("def main(urd):\n    urd.build('ident')\n")
+    write(proj.root / "gitax.toml", (proj.root / "gitax.toml").read_text() + "slices = 2\n")
+    gitax("build", cwd=proj.root)
+    job = proj.job("ident")
+    running_id, running_str, tagged, rel, loaded = job.load()
+    assert running_id == running_str == job.id == str(job)
+    assert tuple(tagged) == job.tagged()
+    assert rel == "part.1" == str(Path(job.filename("part", 1)).relative_to(job.path))
+    assert loaded == job.json_load("part", sliceno=1) == {"s": 1}

@@ -111,7 +111,57 @@ def load_manifest(project: Project, key: str) -> Manifest:
     return indexed_manifest(project.store.objects, key, manifest_id)
 
 
-class Job:
+class JobIdentity:
+    """What a stored job and the running one share: the id, how a job joins the key of
+    another given it as an option, and where its files are. Subclasses say which method,
+    key and folder."""
+
+    key: str
+
+    @property
+    def method(self) -> str:
+        """The method's name."""
+        raise NotImplementedError
+
+    @property
+    def path(self) -> Path:
+        """The job's folder."""
+        raise NotImplementedError
+
+    @property
+    def id(self) -> str:
+        """`<method>-<12 hex digits of the key>`."""
+        return job_id(self.method, self.key)
+
+    def __str__(self) -> str:
+        return self.id
+
+    def tagged(self) -> tuple[str, str]:
+        """How the job joins the key of a job given it as an option: its id and key."""
+        return "job", f"{self.method}-{self.key}"
+
+    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> Any:
+        """This job and one of its files, to pass as an option (exax's JobWithFile)."""
+        from gitax.jobs.withfile import JobWithFile
+
+        return JobWithFile(self, name, sliced, extra)
+
+    def filename(self, name: str, sliceno: int | None = None) -> str:
+        """The absolute path of a file of the job (`<name>.<sliceno>` for a slice's)."""
+        return str(self.path / check_relpath(slice_name(name, sliceno)))
+
+    def json_load(self, name: str = "result.json", sliceno: int | None = None) -> Any:
+        """A JSON file of the job, parsed."""
+        with open(self.filename(name, sliceno), "rb") as fh:
+            return json.load(fh)
+
+
+def slice_name(name: str, sliceno: int | None) -> str:
+    """The name of a file a slice writes: `<name>.<sliceno>`, as exax."""
+    return name if sliceno is None else f"{name}.{sliceno}"
+
+
+class Job(JobIdentity):
     """A completed, stored job. `Job('train-3f2a')` opens one; `str(job)` is its id."""
 
     project: Project
@@ -151,14 +201,6 @@ class Job:
             self._method = self.manifest.method
         return self._method
 
-    @property
-    def id(self) -> str:
-        """`<method>-<12 hex digits of the key>`."""
-        return job_id(self.method, self.key)
-
-    def __str__(self) -> str:
-        return self.id
-
     def __repr__(self) -> str:
         return f"Job({self.id!r})"
 
@@ -167,16 +209,6 @@ class Job:
 
     def __hash__(self) -> int:
         return hash(self.key)
-
-    def tagged(self) -> tuple[str, str]:
-        """How the job joins the key of a job given it as an option: its id and key."""
-        return "job", f"{self.method}-{self.key}"
-
-    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> Any:
-        """This job and one of its files, to pass as an option (exax's JobWithFile)."""
-        from gitax.jobs.withfile import JobWithFile
-
-        return JobWithFile(self, name, sliced, extra)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -200,12 +232,6 @@ class Job:
         """The job's registered files, sorted."""
         tree = self.project.store.objects.get_bytes(self.manifest.files, "tree")
         return sorted(parse_tree(tree))
-
-    def filename(self, name: str, sliceno: int | None = None) -> str:
-        """The absolute path of one of the job's files."""
-        if sliceno is not None:
-            name = f"{name}.{sliceno}"
-        return str(self.path / check_relpath(name))
 
     def open(
         self,
@@ -243,11 +269,6 @@ class Job:
             return None if data is None else pickle.loads(data)
         with self.open(name, "rb", sliceno) as fh:
             return pickle.load(fh)
-
-    def json_load(self, name: str, sliceno: int | None = None) -> Any:
-        """A JSON file of the job, parsed."""
-        with self.open(name, "rb", sliceno) as fh:
-            return json.load(fh)
 
     @property
     def post(self) -> Any:

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gitax.errors import GitaxError
-from gitax.jobs.job import OUTPUT_DIR, open_utf8, output_phases
-from gitax.jobs.keys import job_id
+from gitax.jobs.job import OUTPUT_DIR, JobIdentity, open_utf8, output_phases, slice_name
 from gitax.jobs.manifest import check_relpath
 from gitax.jobs.project import Project
 
@@ -43,11 +42,11 @@ class DotDict(dict[str, Any]):
             raise AttributeError(f"no parameter {name!r}; have: {', '.join(self)}") from None
 
 
-class CurrentJob:
+class CurrentJob(JobIdentity):
     """The job being run: where its files go and what gets registered."""
 
     def __init__(self, project: Project, method: str, key: str, path: Path, params: Any) -> None:
-        self.project, self.method, self.key, self.path = project, method, key, path
+        self.project, self._method, self.key, self._path = project, method, key, path
         self.params = params
         self.explicit: set[str] = set()  # registered with register_file(s)
         self.written: set[str] = set()  # written through the job API
@@ -59,31 +58,14 @@ class CurrentJob:
         self.sync_output: Callable[[], None] | None = None
 
     @property
-    def id(self) -> str:
-        """The id this job will be stored under."""
-        return job_id(self.method, self.key)
+    def method(self) -> str:
+        """The method's name."""
+        return self._method
 
-    def __str__(self) -> str:
-        return self.id
-
-    def tagged(self) -> tuple[str, str]:
-        """How the running job joins the key of a subjob given it as an option."""
-        return "job", f"{self.method}-{self.key}"
-
-    def withfile(self, name: str, sliced: bool = False, extra: Any = None) -> Any:
-        """This job and one of its files, to pass to a subjob (exax's JobWithFile)."""
-        from gitax.jobs.withfile import JobWithFile
-
-        return JobWithFile(self, name, sliced, extra)
-
-    def filename(self, name: str, sliceno: int | None = None) -> str:
-        """The absolute path of a file of this job."""
-        if sliceno is not None:
-            name = f"{name}.{sliceno}"
-        return str(self.path / check_relpath(name))
-
-    def _rel(self, name: str, sliceno: int | None) -> str:
-        return name if sliceno is None else f"{name}.{sliceno}"
+    @property
+    def path(self) -> Path:
+        """The folder the job runs in, which becomes its work folder."""
+        return self._path
 
     def open(
         self,
@@ -99,7 +81,7 @@ class CurrentJob:
         otherwise, as in exax); a file opened for writing is registered (or temp)."""
         path = self.filename(name, sliceno)
         if any(c in mode for c in "wax+"):
-            self._track(self._rel(name, sliceno), temp)
+            self._track(slice_name(name, sliceno), temp)
             os.makedirs(os.path.dirname(path), exist_ok=True)
         return open_utf8(path, mode, encoding, errors, **kwargs)
 
@@ -133,11 +115,6 @@ class CurrentJob:
             json.dump(json_ready(obj), fh, indent=2, sort_keys=sort_keys)
             fh.write("\n")
         return self.filename(name, sliceno)
-
-    def json_load(self, name: str = "result.json", sliceno: int | None = None) -> Any:
-        """Read a JSON file of this job."""
-        with self.open(name, "r", sliceno) as fh:
-            return json.load(fh)
 
     def chain(self, length: int = -1, reverse: bool = False, stop_job: Any = None) -> list[Any]:
         """This job and the stored ones before it through `previous` inputs (exax's
