@@ -114,9 +114,9 @@ def test_a_corrupted_object_on_the_remote_is_refused_on_pull(alice: Path) -> Non
 
 
 def objects_of_job(project: Project, key: str) -> set[str]:
-    from gitax.remote.transfer import manifest_objects
+    from gitax.jobs.manifest import job_objects
 
-    return manifest_objects(project.store, project.store.index.get(key) or "")[0]
+    return job_objects(project.store.objects, key, project.store.index.get(key) or "").ids()
 
 
 def _push_in_process(root: str, barrier: object) -> None:
@@ -369,7 +369,7 @@ def test_remote_add_list_remove(tmp_path: Path, proj: ProjectDir) -> None:
 
 
 def test_upstream_first_orders_a_dag() -> None:
-    from gitax.remote.transfer import upstream_first
+    from gitax.jobs.graph import upstream_first
 
     graph = {"plot": {"train", "clean"}, "train": {"clean"}, "clean": {"parse"}, "parse": set()}
     order = upstream_first(graph)

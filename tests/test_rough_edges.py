@@ -282,6 +282,15 @@ def test_permission_errors_are_one_line_naming_the_path(place: Path) -> None:
     root = proj.root
     remote = place / "remote"
     gitax("remote", "add", "r", str(remote), "--init", "--default", cwd=root)
+    (place / "other").mkdir()
+    other = ProjectDir(place / "other")  # a job on the remote that the project lacks
+    other.method("n", "def synthesis():\n    return 2\n")
+    other.build_script(
+        "def main(urd):\n    urd.begin('l')\n    urd.build('n')\n    urd.finish('l')\n"
+    )
+    gitax("build", cwd=other.root)
+    gitax("remote", "add", "r", str(remote), "--default", cwd=other.root)
+    gitax("push", cwd=other.root)
     for path in (place, *place.rglob("*")):
         path.chmod((path.stat().st_mode | 0o555) & ~0o022)  # others read, never write
     env = dict(os.environ, PYTHONPATH=str(REPO), HOME=str(place))

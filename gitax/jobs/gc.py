@@ -20,9 +20,10 @@ from pathlib import Path
 
 from gitax.failpoints import failpoint
 from gitax.jobs.buildlog import BuildLogs, record_objects
+from gitax.jobs.graph import walk
 from gitax.jobs.job import load_manifest
 from gitax.jobs.keys import job_id
-from gitax.jobs.manifest import manifest_objects
+from gitax.jobs.manifest import job_objects
 from gitax.jobs.project import Project, projects
 from gitax.jobs.resultlock import read_lock
 from gitax.jobs.urdlog import log_sessions, session_keys
@@ -86,19 +87,16 @@ def gc(
         # wait for gc) is not a candidate, whatever its age.
         listed = list(store.index.keys())
         root_keys, objects_kept = _roots(project, cutoff, listed)
-        kept: set[str] = set()
-        todo = [k for k in root_keys if store.index.get(k) is not None]
-        while todo:
-            key = todo.pop()
-            if key in kept:
-                continue
+
+        def keep(key: str) -> frozenset[str] | None:
             manifest_id = store.index.get(key)
             if manifest_id is None:
-                continue
-            kept.add(key)
-            needed, upstream = manifest_objects(store.objects, key, manifest_id)
-            objects_kept |= needed
-            todo += [k for k in upstream if k not in kept]
+                return None  # named by a log, but not (or no longer) stored
+            needs = job_objects(store.objects, key, manifest_id)
+            objects_kept.update(needs.ids())
+            return needs.upstream
+
+        kept = set(walk(sorted(root_keys), keep))
         report.kept_jobs = len(kept)
         kept_prefixes = {k[:12] for k in kept}  # a job id is <method>-<key[:12]>
         gone: set[str] = set()  # the work folders of removed jobs

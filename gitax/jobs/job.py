@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from gitax.errors import GitaxError
 from gitax.jobs import workdir
+from gitax.jobs.graph import walk
 from gitax.jobs.keys import job_id
 from gitax.jobs.manifest import Manifest, check_relpath, indexed_manifest, parse_tree
 from gitax.jobs.project import Project, current_project
@@ -311,15 +312,13 @@ class Job(JobIdentity):
 
     def upstream(self) -> list[Job]:
         """This job and every job it was built from (inputs and subjobs, recursively)."""
-        seen: dict[str, Job] = {}
-        todo: list[Job] = [self]
-        while todo:
-            job = todo.pop()
-            if job.key in seen:
-                continue
-            seen[job.key] = job
-            todo += [Job.from_key(self.project, k) for k in sorted(job.manifest.upstream_keys())]
-        return list(seen.values())
+        jobs = {self.key: self}
+
+        def upstream_of(key: str) -> set[str]:
+            job = jobs.setdefault(key, Job.from_key(self.project, key))
+            return job.manifest.upstream_keys()
+
+        return [jobs[key] for key in walk([self.key], upstream_of)]
 
     def link_result(self, filename: str, name: str | None = None) -> Path:
         """Make `results/<name>` a link to one of this job's files, and record it in

@@ -7,28 +7,34 @@ from pathlib import Path
 from typing import Any
 
 from gitax.errors import GitaxError
+from gitax.jobs.graph import walk
 from gitax.jobs.job import Job
+from gitax.jobs.manifest import option_job_keys
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import LockedResult, read_lock
 
 
 def lineage(job: Job) -> dict[str, Any]:
     """{"root": id, "nodes": {id: node}}: every job upstream of `job`, each once, with its
-    sources (git blob ids), input files (sha256) and input jobs (by parameter)."""
+    sources (git blob ids), input files (sha256) and the jobs it was built from: input
+    jobs (by parameter), subjobs and jobs given as option values."""
+    jobs = {job.key: job}
+    edges: dict[str, list[tuple[str, str]]] = {}  # key -> (parameter, upstream key)
+
+    def upstream_of(key: str) -> set[str]:
+        m = jobs.setdefault(key, Job.from_key(job.project, key)).manifest
+        edges[key] = [(param, r["key"]) for param, r in m.input_refs()]
+        edges[key] += [("(subjob)", s["key"]) for s in m.subjobs]
+        edges[key] += [
+            (f"(option {name})", k)
+            for name, value in sorted(m.options.items())
+            for k in sorted(option_job_keys(value))
+        ]
+        return {k for _, k in edges[key]}
+
     nodes: dict[str, Any] = {}
-    todo = [job]
-    while todo:
-        j = todo.pop()
-        if j.id in nodes:
-            continue
-        m = j.manifest
-        edges = []
-        for param, r in m.input_refs():
-            edges.append({"param": param, "id": r["id"]})
-            todo.append(Job.from_key(j.project, r["key"], method=r["id"].rsplit("-", 1)[0]))
-        for s in m.subjobs:
-            edges.append({"param": "(subjob)", "id": s["id"]})
-            todo.append(Job.from_key(j.project, s["key"], method=s["id"].rsplit("-", 1)[0]))
+    for key in walk([job.key], upstream_of):
+        j, m = jobs[key], jobs[key].manifest
         nodes[j.id] = {
             "id": j.id,
             "method": m.method,
@@ -39,7 +45,7 @@ def lineage(job: Job) -> dict[str, Any]:
                 for p, oid in sorted(m.sources.items())
             ],
             "inputs": [dict(path=p, **info) for p, info in sorted(m.inputs.items())],
-            "jobs": edges,
+            "jobs": [{"param": param, "id": jobs[k].id} for param, k in edges[key]],
         }
     return {"root": job.id, "nodes": nodes}
 

@@ -197,12 +197,27 @@ def indexed_manifest(objects: Any, key: str, manifest_id: str) -> Manifest:
     return m
 
 
-def manifest_objects(objects: Any, key: str, manifest_id: str) -> tuple[set[str], set[str]]:
-    """(every object id a stored job needs, the keys of the jobs it was built from),
-    read from an object database: its manifest, tree, file blobs, sources, output, value."""
+@dataclass(frozen=True)
+class JobObjects:
+    """The objects a stored job needs, by kind (what names what: the manifest names the
+    tree and blobs, the tree names blobs), and the keys of the jobs it was built from."""
+
+    manifest: str
+    tree: str
+    blobs: frozenset[str]  # the tree's files, sources, output, value
+    upstream: frozenset[str]
+
+    def ids(self) -> set[str]:
+        """Every object id, whatever its kind."""
+        return {self.manifest, self.tree, *self.blobs}
+
+
+def job_objects(objects: Any, key: str, manifest_id: str) -> JobObjects:
+    """What a stored job needs, read from an object database (its manifest and tree)."""
     m = indexed_manifest(objects, key, manifest_id)
     tree = parse_tree(objects.get_bytes(m.files, "tree"))
-    return {manifest_id, *m.object_ids(), *(e.id for e in tree.values())}, m.upstream_keys()
+    blobs = {*m.object_ids(), *(e.id for e in tree.values())} - {m.files}
+    return JobObjects(manifest_id, m.files, frozenset(blobs), frozenset(m.upstream_keys()))
 
 
 def format_manifest(m: Manifest) -> bytes:

@@ -1,35 +1,33 @@
-"""push and pull: the two directions of one transfer. Ask the other side what it has (one
-listing), send only what it lacks, several at once, verified; objects first, then index
-entries, then urd lists (merged, never overwritten)."""
+"""push and pull: one transfer between two stores, in either direction (ends.py). Walk
+what the source's jobs and logs need, ask the destination what it has (one listing), copy
+only what it lacks, several at once, verified; objects first (what is named before what
+names it), then index entries upstream first, then urd and build logs (merged, never
+overwritten)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+from gitax.errors import GitaxError
 from gitax.jobs.buildlog import (
     BuildLogError,
-    BuildLogs,
     latest_records,
-    latest_roots,
     log_entries,
     merge_build_logs,
     parse_record,
 )
-from gitax.jobs.manifest import ManifestError, indexed_manifest, manifest_objects
-from gitax.jobs.urdlog import UrdLists, log_sessions, session_keys
-from gitax.remote.transport import RemoteError, Transport
+from gitax.jobs.graph import upstream_first, walk
+from gitax.jobs.manifest import ManifestError, job_objects
+from gitax.jobs.urdlog import log_sessions, session_keys
+from gitax.remote.ends import RemoteEnd, StoreEnd
+from gitax.remote.transport import Transport
 from gitax.remote.urdmerge import MergeResult, merge_logs
 from gitax.store.layout import BadId
-from gitax.store.lockfile import locked
 from gitax.store.objects import ObjectCorrupt, WrongType
-from gitax.store.odb import DiskObjectDB
-from gitax.store.reflog import rewrite
 from gitax.store.store import Store
 
 WORKERS = 8
@@ -50,74 +48,6 @@ class TransferReport:
     missing: list[str] = field(default_factory=list)  # job keys the source lacks
     cleaned: int = 0  # stale temp files removed from the remote
     created: bool = False  # the push made a new store at the remote's path
-
-
-def upstream_first(upstream_of: dict[str, set[str]]) -> list[str]:
-    """The jobs in an order where each comes after every job upstream of it (an
-    iterative post-order walk; job chains can be thousands long)."""
-    order: list[str] = []
-    done: set[str] = set()
-    for start in sorted(upstream_of):
-        if start in done:
-            continue
-        stack = [(start, sorted(upstream_of[start]))]
-        walking = {start}  # a job given its running parent as an option closes a cycle
-        while stack:
-            node, pending = stack[-1]
-            while pending and (
-                pending[-1] in done or pending[-1] in walking or pending[-1] not in upstream_of
-            ):
-                pending.pop()
-            if pending:
-                child = pending.pop()
-                walking.add(child)
-                stack.append((child, sorted(upstream_of[child])))
-            else:
-                stack.pop()
-                walking.discard(node)
-                if node not in done:
-                    done.add(node)
-                    order.append(node)
-    return order
-
-
-def _merge(
-    update: Callable[[str, Callable[[bytes], bytes]], None],
-    name: str,
-    incoming: bytes,
-    report: TransferReport,
-    where: str = "",
-) -> None:
-    """Merge `incoming` into an urd log through `update` (which holds the log's lock);
-    `where` names the other side for errors in its lines."""
-    results: list[MergeResult] = []
-
-    def change(old: bytes) -> bytes:
-        results.append(merge_logs(old, incoming, f"{where}: urd list {name}"))
-        return results[-1].data
-
-    update(name, change)
-    report.lists[name] = results[-1].added
-    report.conflicts += results[-1].conflicts
-
-
-def _merge_builds(
-    update: Callable[[str, str, Callable[[bytes], bytes]], None],
-    name: str,
-    incoming: bytes,
-    report: TransferReport,
-    where: str,
-) -> None:
-    """Merge a build log (a union of runs) through `update` (which holds its lock)."""
-    added: list[int] = []
-
-    def change(old: bytes) -> bytes:
-        data, n = merge_build_logs(old, incoming, f"{where}: build log {name}")
-        added.append(n)
-        return data
-
-    update("builds", name, change)
-    report.builds[name] = added[-1]
 
 
 def _parallel(
@@ -141,15 +71,27 @@ def _parallel(
     return nbytes
 
 
-_PHASE = {"blob": 0, "tree": 1}  # then manifests and build records, which name both
+LEAF, TREE, REFERRER = 0, 1, 2  # the order objects land in: nothing before what it names
 
 
-def _phases(oids: list[str], type_of: Callable[[str], str]) -> list[list[str]]:
-    """The objects in the order they may land: blobs, then trees, then the rest."""
-    phases: list[list[str]] = [[], [], []]
-    for oid in oids:
-        phases[_PHASE.get(type_of(oid), 2)].append(oid)
-    return phases
+class End(Protocol):
+    """Either end of a transfer (ends.StoreEnd, ends.RemoteEnd)."""
+
+    label: str
+
+    def error(self, message: str) -> GitaxError: ...
+    def corrupt(self, oid: str, e: ObjectCorrupt) -> Exception: ...
+    def has_job(self, key: str) -> bool: ...
+    def get_index(self, key: str) -> str | None: ...
+    def has_object(self, oid: str) -> bool: ...
+    def get_bytes(self, oid: str, expect: str | None = None) -> bytes: ...
+    def export(self, oid: str) -> tuple[Path, bool]: ...
+    def receive(self, oid: str, path: Path, movable: bool) -> None: ...
+    def put_index(self, key: str, manifest_id: str) -> bool: ...
+    def list_logs(self, kind: str) -> list[str]: ...
+    def read_log(self, kind: str, name: str) -> bytes: ...
+    def update_log(self, kind: str, name: str, change: Callable[[bytes], bytes]) -> None: ...
+    def close(self) -> None: ...
 
 
 def push(
@@ -162,66 +104,11 @@ def push(
 ) -> TransferReport:
     """Send the jobs `keys` (and everything upstream) and the urd lists `lists`; with
     `builds`, every build record and the jobs of each script's latest runs."""
-    report = TransferReport()
-    report.cleaned = remote.clean_tmp(STALE_TMP)  # what killed pushes left there
-    urd = UrdLists(store.urd)
-    logs = {name: urd.path(name).read_bytes() for name in lists if urd.path(name).exists()}
-    more_keys, blobs = session_keys(
-        s for name, data in logs.items() for s in log_sessions(data, f"urd list {name}")
+    cleaned = remote.clean_tmp(STALE_TMP)  # what killed pushes left there
+    report = transfer(
+        StoreEnd(store), RemoteEnd(remote, remote.url, store), keys, lists, builds, progress
     )
-    build_logs: dict[str, bytes] = {}
-    records: set[str] = set()  # stored build records: those the remote lacks go, with their blobs
-    if builds:
-        local = BuildLogs(store.builds)
-        build_logs = {name: local.path(name).read_bytes() for name in local.names()}
-        records, build_keys, latest = latest_roots(store.objects, local)
-        blobs |= latest
-        more_keys |= build_keys
-    # A job the remote indexes is complete there, and so is everything upstream of it
-    # (objects go first, index entries upstream-first): no need to walk it.
-    remote_keys = remote.list_index()
-    todo = (set(keys) | more_keys) - remote_keys
-    objects: set[str] = set(blobs)
-    jobs: dict[str, str] = {}
-    upstream_of: dict[str, set[str]] = {}
-    while todo:
-        key = todo.pop()
-        if key in jobs:
-            continue
-        manifest_id = store.index.get(key)
-        if manifest_id is None:
-            report.missing.append(key)
-            continue
-        jobs[key] = manifest_id
-        needed, upstream = manifest_objects(store.objects, key, manifest_id)
-        objects |= needed
-        upstream_of[key] = upstream - remote_keys
-        todo |= upstream_of[key] - set(jobs)
-    on_remote = remote.list_objects() if objects or records else set()
-    for rid in records - on_remote:  # a record read only when it has to travel
-        objects |= {rid, *parse_record(store.objects.get_bytes(rid, "build")).object_ids()}
-    lacking = sorted(objects - on_remote)
-
-    def send(oid: str) -> int:
-        for _ in store.objects.read_chunks(oid):  # never spread a corrupt object
-            pass
-        path = store.objects.path(oid)
-        remote.put_object(oid, path)
-        return path.stat().st_size
-
-    # Upstream first per kind: a tree or manifest never lands before what it names, so an
-    # interrupted push leaves nothing on the remote that fsck would call damaged.
-    for phase in _phases(lacking, store.objects.type_of):
-        before = (report.objects, len(lacking), report.bytes)
-        report.bytes += _parallel(phase, send, "objects", progress, before)
-        report.objects += len(phase)
-    for key in upstream_first(upstream_of):  # after every object they refer to
-        remote.put_index(key, jobs[key])
-        report.jobs += 1
-    for name, data in logs.items():
-        _merge(remote.update_urd, name, data, report, f"remote {remote.url}")
-    for name, data in build_logs.items():
-        _merge_builds(remote.update_log, name, data, report, f"remote {remote.url}")
+    report.cleaned = cleaned
     return report
 
 
@@ -239,171 +126,161 @@ def pull(
     and merge those lists into the local ones; with `builds`, every build record and the
     jobs of each script's latest runs too. `identity` (RemoteConfig.identity) is what the
     origin of each job records, and what trust is later decided by."""
-    report = TransferReport()
-    label = f"remote {remote_name or remote.url}"
-    names = remote.list_urd() if lists is None else lists
-    logs = {name: remote.read_urd(name) for name in names}
-    more_keys, blobs = session_keys(
-        s for name, data in logs.items() for s in log_sessions(data, f"{label}: urd list {name}")
-    )
-    build_logs: dict[str, bytes] = {}
-    if builds:
-        build_logs = {n: remote.read_log("builds", n) for n in remote.list_logs("builds")}
-    rx = _Receiver(store, remote, remote_name or remote.url)
-    try:
-        return _pull(rx, report, keys | more_keys, blobs, logs, build_logs, progress, identity)
-    finally:
-        rx.close()
+    name = remote_name or remote.url
+    src = RemoteEnd(remote, name, store)
+    dst = StoreEnd(store, origin=(name, identity or remote.url))
+    return transfer(src, dst, keys, lists, builds, progress)
 
 
-class _Receiver:
-    """The receiving end of a pull: what the store has, what the remote has (each listed
-    once, when first needed), and fetching verified objects into either the store or a
-    staging folder. Build records, manifests and trees are read as soon as they arrive,
-    to learn what else to fetch, but land in the store only after everything they name
-    (an interrupted pull leaves no referrer without its objects): until then they wait,
-    verified, in `tmp/pull-staged-*`."""
-
-    def __init__(self, store: Store, remote: Transport, name: str) -> None:
-        self.store, self.remote, self.name = store, remote, name
-        self.label = f"remote {name}"  # what every error about it starts with
-        self._listed: set[str] | None = None
-        self._on_remote: set[str] | None = None
-        store.tmp.mkdir(parents=True, exist_ok=True)
-        self.staging = DiskObjectDB(tempfile.mkdtemp(prefix="pull-staged-", dir=store.tmp))
-
-    def close(self) -> None:
-        """Drop whatever is still staged (the pull stopped before it could land)."""
-        shutil.rmtree(self.staging.root, ignore_errors=True)
-
-    def have_it(self, oid: str) -> bool:
-        """Is the object here, stored or staged?"""
-        if self._listed is None:  # listed once, and only when something may need fetching
-            self._listed = set(self.store.objects.ids())
-        return oid in self._listed
-
-    def on_remote(self, oid: str) -> bool:
-        """Does the remote have the object?"""
-        if self._on_remote is None:
-            self._on_remote = self.remote.list_objects()
-        return oid in self._on_remote
-
-    def get_bytes(self, oid: str, expect: str | None = None) -> bytes:
-        """An object's content, staged or stored."""
-        db = self.staging if self.staging.has(oid) else self.store.objects
-        return db.get_bytes(oid, expect)
-
-    def fetch(self, oid: str, stage: bool = False) -> int:
-        """Copy an object from the remote, verify it and keep it (staged, or stored);
-        its size."""
-        fd, tmp = tempfile.mkstemp(prefix="pull-", dir=self.store.tmp)
-        os.close(fd)
-        try:
-            self.remote.get_object(oid, Path(tmp))
-            size = os.path.getsize(tmp)
-            try:
-                (self.staging if stage else self.store.objects).adopt(oid, tmp)
-            except ObjectCorrupt as e:  # the remote's copy, not the local store, is bad
-                raise RemoteError(
-                    f"{self.label}: its copy of object {oid} is corrupt ({e.reason}); "
-                    "nothing of it was stored here: push it again from a store that has "
-                    "it whole"
-                ) from None
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        if self._listed is not None:
-            self._listed.add(oid)
-        return size
-
-    def land_staged(self) -> None:
-        """Move the staged objects into the store: trees, then what names them."""
-        staged = list(self.staging.ids())
-        for phase in _phases(staged, self.staging.type_of)[1:]:
-            for oid in phase:
-                self.store.objects.adopt(oid, self.staging.path(oid))
-
-
-def _pull(
-    rx: _Receiver,
-    report: TransferReport,
-    todo: set[str],
-    blobs: set[str],
-    logs: dict[str, bytes],
-    build_logs: dict[str, bytes],
-    progress: Progress | None,
-    identity: str,
+def transfer(
+    src: End,
+    dst: End,
+    keys: set[str],
+    lists: list[str] | None,
+    builds: bool,
+    progress: Progress | None = None,
 ) -> TransferReport:
-    """Walk what the logs and keys need, fetch it, then land it in order."""
-    store, remote, label = rx.store, rx.remote, rx.label
-    jobs: dict[str, str] = {}
-    upstream_of: dict[str, set[str]] = {}
-    lacking: set[str] = {b for b in blobs if not store.objects.has(b)}
-    for name, data in build_logs.items():
-        entries = log_entries(data, f"{label}: build log {name}")
+    """Copy the jobs `keys`, the urd lists `lists` (None: every list `src` has) with the
+    jobs they name, and with `builds` every build log, from `src` to `dst`."""
+    try:
+        return _Transfer(src, dst, progress).run(keys, lists, builds)
+    finally:
+        src.close()
+        dst.close()
+
+
+class _Transfer:
+    """One transfer's state: the objects it needs, by the order they may land in, and
+    the jobs it indexes."""
+
+    def __init__(self, src: End, dst: End, progress: Progress | None) -> None:
+        self.src, self.dst, self.progress = src, dst, progress
+        self.report = TransferReport()
+        self.objects: dict[str, int] = {}  # object id -> LEAF, TREE or REFERRER
+        self.jobs: dict[str, str] = {}  # job key -> manifest id
+
+    def where(self, what: str) -> str:
+        """`what`, said of the source (a remote's errors name the remote)."""
+        return f"{self.src.label}: {what}" if self.src.label else what
+
+    def need(self, oids: Iterable[str], kind: int) -> None:
+        for oid in oids:
+            self.objects[oid] = max(kind, self.objects.get(oid, LEAF))
+
+    def run(self, keys: set[str], lists: list[str] | None, builds: bool) -> TransferReport:
+        src = self.src
+        names = src.list_logs("urd") if lists is None else lists
+        logs = {name: data for name in names if (data := src.read_log("urd", name))}
+        sessions = [
+            s
+            for name, data in logs.items()
+            for s in log_sessions(data, self.where(f"urd list {name}"))
+        ]
+        more_keys, blobs = session_keys(sessions)
+        self.need(blobs, LEAF)
+        build_logs = {}
+        if builds:
+            build_logs = {n: src.read_log("builds", n) for n in src.list_logs("builds")}
+        roots = set(keys) | more_keys
+        for name, data in build_logs.items():
+            roots |= self.records(name, data)
+        graph = walk(sorted(roots), self.visit)
+        lacking = [oid for oid in self.objects if not self.dst.has_object(oid)]
+        self.copy(lacking)
+        # After every object they refer to; upstream first, so that an indexed job always
+        # means its whole upstream is complete (what `visit` relies on).
+        for key in upstream_first(graph):
+            if self.dst.put_index(key, self.jobs[key]):
+                self.report.jobs += 1
+        for name, data in logs.items():
+            self.merge_urd(name, data)
+        for name, data in build_logs.items():
+            self.merge_builds(name, data)
+        return self.report
+
+    def records(self, name: str, data: bytes) -> set[str]:
+        """Need the build records `dst` lacks and the latest ones with what they refer
+        to; the keys of the jobs of each script's latest runs."""
+        entries = log_entries(data, self.where(f"build log {name}"))
         latest = latest_records(entries)
+        keys: set[str] = set()
         for entry in entries:
-            if rx.have_it(entry.record):
-                if entry.record not in latest:
-                    continue  # here with its blobs already; only the latest name jobs
-            elif not rx.on_remote(entry.record):
-                continue  # its object never reached the remote: the line alone travels
-            else:
-                report.bytes += rx.fetch(entry.record, stage=True)
-                report.objects += 1
+            if entry.record not in latest and self.dst.has_object(entry.record):
+                continue  # there with its blobs already; only the latest name jobs
+            if not self.src.has_object(entry.record):
+                continue  # its object never reached the source: the line alone travels
             try:
-                record = parse_record(rx.get_bytes(entry.record, "build"))
+                record = parse_record(self.src.get_bytes(entry.record, "build"))
             except (BuildLogError, WrongType) as e:
-                raise RemoteError(f"{label}: build record {entry.record}: {e}") from None
-            lacking |= {o for o in record.object_ids() if not rx.have_it(o)}
+                raise self.src.error(f"build record {entry.record}: {e}") from None
+            self.need([entry.record], REFERRER)
+            self.need(record.object_ids(), LEAF)
             if entry.record in latest:
-                todo |= record.keys()
-    while todo:
-        key = todo.pop()
-        if key in jobs:
-            continue
-        if store.index.get(key) is not None:
-            jobs[key] = ""  # complete here already, and so is everything upstream of it
-            continue
-        manifest_id = remote.get_index(key)
+                keys |= record.keys()
+        return keys
+
+    def visit(self, key: str) -> frozenset[str] | None:
+        """Need a job's objects; the keys upstream of it. None for a job `dst` indexes
+        (complete there, with all its upstream) or `src` lacks."""
+        if self.dst.has_job(key):
+            return None
+        manifest_id = self.src.get_index(key)
         if manifest_id is None:
-            report.missing.append(key)
-            continue
-        jobs[key] = manifest_id
-        # The manifest and tree are needed now, to learn what else to fetch.
-        if not rx.have_it(manifest_id):
-            report.bytes += rx.fetch(manifest_id, stage=True)
-            report.objects += 1
+            self.report.missing.append(key)
+            return None
         try:
-            m = indexed_manifest(rx, key, manifest_id)
-            if not rx.have_it(m.files):
-                report.bytes += rx.fetch(m.files, stage=True)
-                report.objects += 1
-            needed, upstream = manifest_objects(rx, key, manifest_id)
+            needs = job_objects(self.src, key, manifest_id)
         except (ManifestError, BadId) as e:
-            raise RemoteError(f"{label}: job {key}: {e}") from None
-        lacking |= {o for o in needed if not rx.have_it(o)}
-        upstream_of[key] = upstream
-        todo |= upstream - set(jobs)
-    report.bytes += _parallel(sorted(lacking), rx.fetch, "objects", progress)
-    report.objects += len(lacking)
-    rx.land_staged()
-    # After every object is here and verified; upstream jobs first, so that an indexed
-    # job always means its whole upstream is complete (what the skip above relies on).
-    for key in upstream_first(upstream_of):
-        # One job, one writer: under the job's lock, as a build runs it, and not over a
-        # job a build here stored meanwhile (its work folder and origin are the local one).
-        with locked(store.path("lock", key), timeout=None):
-            if store.index.get(key) is not None:
-                continue
-            store.origins.record(key, rx.name, identity or remote.url)
-            store.index.put(key, jobs[key])
-        report.jobs += 1
-    urd = UrdLists(store.urd)
-    for name, data in logs.items():
-        _merge(lambda n, change: rewrite(urd.path(n), change), name, data, report, label)
-    for name, data in build_logs.items():
-        _merge_builds(
-            lambda kind, n, change: rewrite(store.path(kind, n), change), name, data, report, label
-        )
-    return report
+            raise self.src.error(f"job {key}: {e}") from None
+        self.jobs[key] = manifest_id
+        self.need([needs.manifest], REFERRER)
+        self.need([needs.tree], TREE)
+        self.need(needs.blobs, LEAF)
+        return needs.upstream
+
+    def copy(self, lacking: list[str]) -> None:
+        """Copy objects over, several at once, each kind after the one it names, so an
+        interrupted transfer leaves nothing at `dst` that fsck would call damaged."""
+
+        def one(oid: str) -> int:
+            path, movable = self.src.export(oid)
+            size = path.stat().st_size
+            try:
+                self.dst.receive(oid, path, movable)
+            except ObjectCorrupt as e:
+                raise self.src.corrupt(oid, e) from None
+            finally:
+                if movable and path.exists():
+                    path.unlink()
+            return size
+
+        total = len(lacking)
+        for kind in (LEAF, TREE, REFERRER):
+            batch = sorted(oid for oid in lacking if self.objects[oid] == kind)
+            before = (self.report.objects, total, self.report.bytes)
+            self.report.bytes += _parallel(batch, one, "objects", self.progress, before)
+            self.report.objects += len(batch)
+
+    def merge_urd(self, name: str, incoming: bytes) -> None:
+        """Merge an urd log into `dst`'s, under its lock."""
+        results: list[MergeResult] = []
+
+        def change(old: bytes) -> bytes:
+            results.append(merge_logs(old, incoming, self.where(f"urd list {name}")))
+            return results[-1].data
+
+        self.dst.update_log("urd", name, change)
+        self.report.lists[name] = results[-1].added
+        self.report.conflicts += results[-1].conflicts
+
+    def merge_builds(self, name: str, incoming: bytes) -> None:
+        """Merge a build log (a union of runs) into `dst`'s, under its lock."""
+        added: list[int] = []
+
+        def change(old: bytes) -> bytes:
+            data, n = merge_build_logs(old, incoming, self.where(f"build log {name}"))
+            added.append(n)
+            return data
+
+        self.dst.update_log("builds", name, change)
+        self.report.builds[name] = added[-1]
