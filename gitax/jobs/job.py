@@ -311,7 +311,8 @@ class Job(JobIdentity):
         return found if reverse else found[::-1]
 
     def upstream(self) -> list[Job]:
-        """This job and every job it was built from (inputs and subjobs, recursively)."""
+        """This job and every job it was built from (input jobs, subjobs and jobs given as
+        options, recursively), this one first."""
         jobs = {self.key: self}
 
         def upstream_of(key: str) -> set[str]:
