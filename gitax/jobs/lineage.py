@@ -9,7 +9,6 @@ from typing import Any
 from gitax.errors import GitaxError
 from gitax.jobs.graph import walk
 from gitax.jobs.job import Job
-from gitax.jobs.manifest import option_job_keys
 from gitax.jobs.project import Project
 from gitax.jobs.resultlock import LockedResult, read_lock
 
@@ -22,14 +21,7 @@ def lineage(job: Job) -> dict[str, Any]:
     edges: dict[str, list[tuple[str, str]]] = {}  # key -> (parameter, upstream key)
 
     def upstream_of(key: str) -> set[str]:
-        m = jobs.setdefault(key, Job.from_key(job.project, key)).manifest
-        edges[key] = [(param, r["key"]) for param, r in m.input_refs()]
-        edges[key] += [("(subjob)", s["key"]) for s in m.subjobs]
-        edges[key] += [
-            (f"(option {name})", k)
-            for name, value in sorted(m.options.items())
-            for k in sorted(option_job_keys(value))
-        ]
+        edges[key] = jobs.setdefault(key, Job.from_key(job.project, key)).manifest.upstream_edges()
         return {k for _, k in edges[key]}
 
     nodes: dict[str, Any] = {}

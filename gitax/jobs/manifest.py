@@ -154,11 +154,22 @@ class Manifest:
             for name, ref in self.jobs.items()
         }
 
+    def upstream_edges(self) -> list[tuple[str, str]]:
+        """(how, key) for every job this one was built from: an input job (by its
+        parameter), a subjob ("(subjob)"), a job given as an option ("(option NAME)")."""
+        edges = [(param, r["key"]) for param, r in self.input_refs()]
+        edges += [("(subjob)", s["key"]) for s in self.subjobs]
+        edges += [
+            (f"(option {name})", key)
+            for name, value in sorted(self.options.items())
+            for key in sorted(option_job_keys(value))
+        ]
+        return edges
+
     def upstream_keys(self) -> set[str]:
-        """The keys of the jobs this one was built from: its inputs, its subjobs, and the
-        jobs given it as option values (so gc, push and lineage follow them too)."""
-        found = {r["key"] for _, r in self.input_refs()} | {s["key"] for s in self.subjobs}
-        return found | option_job_keys(self.options)
+        """The keys of the jobs this one was built from (so gc, push, pull and lineage all
+        follow the same ones)."""
+        return {key for _, key in self.upstream_edges()}
 
 
 def option_job_keys(value: Any) -> set[str]:

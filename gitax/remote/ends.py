@@ -169,26 +169,28 @@ class RemoteEnd:
             "was stored here: push it again from a store that has it whole"
         )
 
+    def _staged(self, oid: str) -> bool:
+        return self._staging is not None and self._staging.has(oid)
+
     def get_bytes(self, oid: str, expect: str | None = None) -> bytes:
         """An object's content: staged, stored locally, or fetched and staged."""
-        staging = self._stage()
-        if not staging.has(oid):
+        if not self._staged(oid):
             if self.local.objects.has(oid):
                 return self.local.objects.get_bytes(oid, expect)
             tmp = self._fetch(oid)
             try:
-                staging.adopt(oid, tmp)
+                self._stage().adopt(oid, tmp)
             except ObjectCorrupt as e:
                 raise self.corrupt(oid, e) from None
             finally:
                 if tmp.exists():
                     tmp.unlink()
-        return staging.get_bytes(oid, expect)
+        return self._stage().get_bytes(oid, expect)
 
     def export(self, oid: str) -> tuple[Path, bool]:
         """(a file holding the object in stored form, whether the receiver may move it)."""
-        if self._staging is not None and self._staging.has(oid):
-            return self._staging.path(oid), True
+        if self._staged(oid):
+            return self._stage().path(oid), True
         return self._fetch(oid), True
 
     def receive(self, oid: str, path: Path, movable: bool) -> None:

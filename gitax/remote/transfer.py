@@ -55,12 +55,12 @@ def _parallel(
     work: Callable[[str], int],
     what: str,
     progress: Progress | None,
-    before: tuple[int, int, int] | None = None,
+    before: tuple[int, int, int],
 ) -> int:
     """Run work(item) on WORKERS threads (hashing, zstd and I/O release the GIL).
-    `before` is (done, total, bytes) of the whole transfer when this is one of its
-    phases, so that progress counts on across them."""
-    done, total, sent = before or (0, len(items), 0)
+    `before` is (done, total, bytes) of the whole transfer, of which this is one phase,
+    so that progress counts on across them."""
+    done, total, sent = before
     nbytes = 0
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for size in pool.map(work, items):
