@@ -187,6 +187,19 @@ def show(
         f"key      {info['key']}",
         "options  " + (", ".join(f"{k}={v!r}" for k, v in job.options.items()) or "-"),
         "jobs     " + (", ".join(f"{k}={_ref(v)}" for k, v in info["jobs"].items()) or "-"),
+        *(
+            ["given    " + ", ".join(f"{k}={v}" for k, v in job.params["datasets"].items())]
+            if job.manifest.dataset_inputs
+            else []
+        ),
+        "datasets "
+        + (
+            ", ".join(
+                f"{name} ({len(m['columns'])} columns, {sum(m['lines']):,} lines)"
+                for name, m in sorted(job.manifest.datasets.items())
+            )
+            or "-"
+        ),
         "inputs   "
         + (
             ", ".join(f"{p} ({e['sha256'][:12]}, {_size(e['size'])})" for p, e in inputs.items())

@@ -33,6 +33,9 @@ COMMANDS = {
     "pull": ("gitax.cli.cmd_remote", "pull"),
     "fsck": ("gitax.cli.cmd_fsck", "fsck"),
     "gc": ("gitax.cli.cmd_gc", "gc"),
+    "ds": ("gitax.cli.cmd_ds", "ds"),
+    "cat": ("gitax.cli.cmd_ds", "cat"),
+    "grep": ("gitax.cli.cmd_ds", "grep"),
 }
 
 

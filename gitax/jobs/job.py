@@ -217,7 +217,11 @@ class Job(JobIdentity):
         from gitax.jobs.withfile import untag_job  # it builds on Job
 
         options = from_jsonable(self.manifest.options, untag_job)
-        return {"options": options, "jobs": self.manifest.input_ids()}
+        datasets = {
+            param: [_ds_id(r) for r in ref] if isinstance(ref, list) else ref and _ds_id(ref)
+            for param, ref in self.manifest.dataset_inputs.items()
+        }
+        return {"options": options, "jobs": self.manifest.input_ids(), "datasets": datasets}
 
     @property
     def options(self) -> dict[str, Any]:
@@ -228,6 +232,23 @@ class Job(JobIdentity):
     def path(self) -> Path:
         """The job's directory of plain files, materialised from the store if evicted."""
         return materialise(self)
+
+    def dataset_metas(self) -> dict[str, dict[str, Any]]:
+        """The descriptions of the job's datasets, by name."""
+        return self.manifest.datasets
+
+    @property
+    def datasets(self) -> list[Any]:
+        """The job's datasets, by name."""
+        from gitax.jobs.dataset import Dataset
+
+        return [Dataset(self, name) for name in sorted(self.manifest.datasets)]
+
+    def dataset(self, name: str = "default") -> Any:
+        """One of the job's datasets (exax's job.dataset)."""
+        from gitax.jobs.dataset import Dataset
+
+        return Dataset(self, name)
 
     def files(self) -> list[str]:
         """The job's registered files, sorted."""
@@ -352,6 +373,11 @@ class Job(JobIdentity):
             ),
         )
         return link
+
+
+def _ds_id(ref: dict[str, str]) -> str:
+    """A dataset as exax names it: `JOB/name`, or `JOB` for `default`."""
+    return ref["id"] if ref["name"] == "default" else f"{ref['id']}/{ref['name']}"
 
 
 def open_utf8(

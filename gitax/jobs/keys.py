@@ -21,9 +21,11 @@ def key_document(
     options: dict[str, Any],
     jobs: InputKeys,
     slices: int | None = None,
+    datasets: InputKeys | None = None,
 ) -> dict[str, Any]:
     """The structure a job key hashes: everything that can change what a job computes.
-    `slices` joins only for methods with analysis(), whose results depend on it."""
+    `slices` joins only for methods with analysis(), whose results depend on it, and
+    `datasets` (`<job key>/<name>` each) only for methods that declare them."""
     doc = {
         "format": KEY_FORMAT,
         "method": method,
@@ -33,6 +35,8 @@ def key_document(
     }
     if slices is not None:
         doc["slices"] = slices
+    if datasets is not None:
+        doc["datasets"] = datasets
     return doc
 
 
@@ -42,9 +46,10 @@ def job_key(
     options: dict[str, Any],
     jobs: InputKeys,
     slices: int | None = None,
+    datasets: InputKeys | None = None,
 ) -> str:
     """sha256 over a type prefix and the canonical key document."""
-    doc = key_document(method, sources, options, jobs, slices)
+    doc = key_document(method, sources, options, jobs, slices, datasets)
     return hashlib.sha256(KEY_PREFIX + canonical_json(doc)).hexdigest()
 
 

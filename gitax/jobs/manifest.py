@@ -127,6 +127,8 @@ class Manifest:
     git_blobs: dict[str, str] = field(default_factory=dict)  # source path -> git blob id
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # input path -> hash, size
     value_inline: str | None = None  # a small pickled value itself, base64
+    datasets: dict[str, Any] = field(default_factory=dict)  # name -> description
+    dataset_inputs: dict[str, Any] = field(default_factory=dict)  # param -> ref | [..] | None
 
     def value_bytes(self, objects: Any) -> bytes | None:
         """The pickled value: inline, or read from its blob (None if the job has none)."""
@@ -147,6 +149,28 @@ class Manifest:
                 out.append((name, r))
         return out
 
+    def dataset_input_refs(self) -> list[tuple[str, dict[str, str]]]:
+        """(parameter, {"id", "key", "name"}) for every dataset given, lists flattened."""
+        out = []
+        for name, ref in self.dataset_inputs.items():
+            for r in ref if isinstance(ref, list) else [ref] if ref else []:
+                out.append((name, r))
+        return out
+
+    def dataset_refs(self) -> list[tuple[str, dict[str, str]]]:
+        """(dataset name, {"id", "key", "name"}) for every dataset the job's own datasets
+        point at: the one before it, its parent, and those holding its columns."""
+        out = []
+        for name, meta in sorted(self.datasets.items()):
+            refs = [meta.get("previous"), meta.get("parent")]
+            refs += [c.get("in") for c in meta["columns"].values()]
+            seen = set()
+            for r in refs:
+                if r and (r["key"], r["name"]) not in seen:
+                    seen.add((r["key"], r["name"]))
+                    out.append((name, r))
+        return out
+
     def input_ids(self) -> dict[str, Any]:
         """Each input-job parameter as an id, a list of ids, or None."""
         return {
@@ -158,6 +182,8 @@ class Manifest:
         """(how, key) for every job this one was built from: an input job (by its
         parameter), a subjob ("(subjob)"), a job given as an option ("(option NAME)")."""
         edges = [(param, r["key"]) for param, r in self.input_refs()]
+        edges += [(param, r["key"]) for param, r in self.dataset_input_refs()]
+        edges += [(f"(dataset {name})", r["key"]) for name, r in self.dataset_refs()]
         edges += [("(subjob)", s["key"]) for s in self.subjobs]
         edges += [
             (f"(option {name})", key)
@@ -236,6 +262,9 @@ def format_manifest(m: Manifest) -> bytes:
     doc = {"format": MANIFEST_FORMAT, **vars(m)}  # only read: no deep copy as asdict makes
     if m.value_inline is None:
         del doc["value_inline"]  # a manifest without one reads, and hashes, as before it existed
+    for name in ("datasets", "dataset_inputs"):
+        if not doc[name]:
+            del doc[name]  # the same for jobs without datasets
     return canonical_json(doc)
 
 
@@ -252,6 +281,31 @@ def _check_job_refs(jobs: Any, subjobs: Any) -> None:
         jid = ref.get("id") if isinstance(ref, dict) else None
         if not (isinstance(key, str) and is_object_id(key) and layout.is_valid("work", jid)):
             raise ManifestError(f"malformed manifest: a bad job reference {ref!r}")
+
+
+def _check_datasets(datasets: Any, inputs: Any) -> None:
+    """Dataset names become paths and their references keys: check both, as job refs are."""
+    from gitax.jobs.dataset import NAME_RE  # its module imports nothing heavy
+
+    if not isinstance(datasets, dict) or not isinstance(inputs, dict):
+        raise ManifestError("malformed manifest: datasets of the wrong shape")
+    refs: list[Any] = []
+    for ref in inputs.values():
+        refs += ref if isinstance(ref, list) else [] if ref is None else [ref]
+    try:
+        for name, meta in datasets.items():
+            if not NAME_RE.match(name) or not isinstance(meta["columns"], dict):
+                raise ManifestError(f"malformed manifest: a bad dataset {name!r}")
+            refs += [meta.get("previous"), meta.get("parent")]
+            refs += [c.get("in") for c in meta["columns"].values()]
+    except (KeyError, TypeError, AttributeError):
+        raise ManifestError("malformed manifest: a dataset of the wrong shape") from None
+    refs = [r for r in refs if r is not None]
+    for r in refs:
+        name = r.get("name") if isinstance(r, dict) else None
+        if not (isinstance(name, str) and NAME_RE.match(name)):
+            raise ManifestError(f"malformed manifest: a bad dataset reference {r!r}")
+    _check_job_refs({"": refs}, [])
 
 
 def parse_manifest(data: bytes) -> Manifest:
@@ -283,6 +337,7 @@ def parse_manifest(data: bytes) -> Manifest:
     for path in doc["sources"]:
         check_relpath(path)
     _check_job_refs(doc["jobs"], doc.get("subjobs", []))
+    _check_datasets(doc.get("datasets", {}), doc.get("dataset_inputs", {}))
     method, key = doc["method"], doc["key"]
     if not (isinstance(method, str) and METHOD_NAME.match(method) and is_object_id(key)):
         raise ManifestError(f"malformed manifest: bad method {method!r} or key {key!r}")

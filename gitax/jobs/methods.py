@@ -50,6 +50,7 @@ class Method:
     phase_args: dict[str, tuple[str, ...]]
     sources: tuple[SourceFile, ...]  # the method itself first, then depend_extra, then imports
     equivalence: Equivalence | None = None  # exax's equivalent_hashes, if declared
+    datasets: dict[str, bool] | None = None  # input-dataset parameter -> is it a list
 
     @property
     def equivalent_sources(self) -> tuple[str, ...]:
@@ -116,11 +117,11 @@ def _read_source(path: Path, root: Path) -> SourceFile:
     return SourceFile(_relpath(path, root), data, object_id("blob", data))
 
 
-def _parse_jobs(where: str, value: Any) -> dict[str, bool]:
+def _parse_jobs(where: str, value: Any, kind: str = "jobs") -> dict[str, bool]:
     if isinstance(value, str):
         value = (value,)
     if not isinstance(value, (tuple, list)):
-        raise MethodError(f"{where}: `jobs` must be a tuple of names, not {value!r}")
+        raise MethodError(f"{where}: `{kind}` must be a tuple of names, not {value!r}")
     jobs: dict[str, bool] = {}
     for item in value:
         if isinstance(item, str) and item.isidentifier():
@@ -129,7 +130,8 @@ def _parse_jobs(where: str, value: Any) -> dict[str, bool]:
             jobs[item[0]] = True
         else:
             raise MethodError(
-                f"{where}: `jobs` entries are names, or ['name'] for a list of jobs; not {item!r}"
+                f"{where}: `{kind}` entries are names, or ['name'] for a list of {kind}; "
+                f"not {item!r}"
             )
     return jobs
 
@@ -213,8 +215,6 @@ class Methods:
         except Invalid as e:
             raise MethodError(f"{where}:{e.lineno}: the declaration fails: {e}") from None
         values = decl.values
-        if values.get("datasets"):
-            raise MethodError(f"{where}: `datasets` are not supported yet; pass jobs instead")
         options = values.get("options", {})
         if not isinstance(options, dict) or not all(isinstance(k, str) for k in options):
             raise MethodError(f"{where}: `options` must be a dict of names, not {options!r}")
@@ -224,9 +224,15 @@ class Methods:
         except OptionError as e:
             raise MethodError(f"{where}: {e}") from None
         jobs = _parse_jobs(where, values.get("jobs", ()))
-        for param in (*options, *jobs):
+        datasets = _parse_jobs(where, values.get("datasets", ()), "datasets")
+        for param in (*options, *jobs, *datasets):
             if param in RESERVED:
                 raise MethodError(f"{where}: {param!r} is reserved and cannot be a parameter")
+        for param in datasets:
+            if param in options or param in jobs:
+                raise MethodError(
+                    f"{where}: {param!r} is both a dataset and an option or job; rename one"
+                )
         if not decl.phases:
             raise MethodError(f"{where}: defines none of prepare(), analysis(), synthesis()")
         extra = values.get("depend_extra", ())
@@ -270,4 +276,5 @@ class Methods:
             phase_args=decl.phase_args,
             sources=tuple(sources),
             equivalence=equivalence,
+            datasets=datasets or None,
         )

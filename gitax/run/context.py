@@ -56,6 +56,9 @@ class CurrentJob(JobIdentity):
         # Waits until the build process has written all this process printed so far to
         # OUTPUT/ (set in the job process; a slice reads what is there).
         self.sync_output: Callable[[], None] | None = None
+        self.phase = "prepare"  # the phase running now, which says what a writer may do
+        self.writers: dict[str, Any] = {}  # dataset name -> DatasetWriter
+        self.finished_datasets: dict[str, dict[str, Any]] = {}  # name -> description
 
     @property
     def method(self) -> str:
@@ -125,6 +128,62 @@ class CurrentJob(JobIdentity):
         older = before.chain(length - 1 if length > 0 else -1, True, stop_job)
         found = [self, *older]
         return found if reverse else found[::-1]
+
+    def datasetwriter(
+        self,
+        name: str = "default",
+        hashlabel: str | None = None,
+        previous: Any = None,
+        parent: Any = None,
+        caption: str | None = None,
+        columns: dict[str, Any] | None = None,
+        allow_missing_slices: bool = False,
+    ) -> Any:
+        """A writer for a new dataset of this job (exax's job.datasetwriter); in analysis,
+        the one prepare() made of that name. `columns` is {name: type or (type,
+        none_support)}."""
+        from gitax.jobs.dstypes import DatasetError
+        from gitax.run.dswriter import DatasetWriter
+
+        if self.phase == "analysis":
+            if any(v for v in (hashlabel, previous, parent, caption, columns)):
+                raise DatasetError("in analysis, job.datasetwriter(name) takes only a name")
+            if name not in self.writers:
+                raise DatasetError(
+                    f"no dataset writer {name!r}: make it in prepare() to write it in analysis()"
+                )
+            return self.writers[name]
+        if name in self.writers or name in self.finished_datasets:
+            raise DatasetError(f"{self.id} makes dataset {name!r} twice; name them apart")
+        slices = self.params.slices if self.params else self.project.config.slices
+        writer = DatasetWriter(
+            self,
+            name,
+            self.phase,
+            slices,
+            hashlabel,
+            previous,
+            parent,
+            caption,
+            allow_missing_slices,
+        )
+        for col, spec in sorted((columns or {}).items()):
+            if isinstance(spec, (tuple, list)):
+                writer.add(col, spec[0], bool(spec[1]) if len(spec) > 1 else False)
+            else:
+                writer.add(col, spec)
+        self.writers[name] = writer
+        return writer
+
+    def dataset_metas(self) -> dict[str, dict[str, Any]]:
+        """The descriptions of the datasets this job has finished so far."""
+        return self.finished_datasets
+
+    def dataset(self, name: str = "default") -> Any:
+        """A dataset this job has finished (or linked), to read in a later phase."""
+        from gitax.jobs.dataset import Dataset
+
+        return Dataset(self, name)
 
     def register_file(self, name: str) -> None:
         """Keep this file; from now on only registered (and API-written) files are kept."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gitax.failpoints import failpoint
+from gitax.jobs.dsinputs import dataset_refs
 from gitax.jobs.job import OUTPUT_DIR, Job
 from gitax.jobs.manifest import (
     INLINE_VALUE,
@@ -100,6 +101,8 @@ def ingest(
         git_blobs={s.relpath: git_blob_id(s.data) for s in spec.method.sources},
         inputs=result.get("inputs", {}),
         value_inline=base64.b64encode(value).decode("ascii") if inline else None,
+        datasets=result.get("datasets") or {},
+        dataset_inputs=dataset_refs(spec.datasets),
     )
     manifest_id = objects.put_bytes("manifest", format_manifest(manifest))
     failpoint("ingest.manifest")

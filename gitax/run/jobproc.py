@@ -30,7 +30,7 @@ from gitax.jobs.inputs import sha256_file
 from gitax.jobs.manifest import check_file_name
 from gitax.jobs.project import Project, set_current
 from gitax.jobs.withfile import running_jobs
-from gitax.run import status
+from gitax.run import dswriter, status
 from gitax.run.analysis_res import AnalysisResults
 from gitax.run.context import CurrentJob, DotDict, collect_files
 from gitax.run.fresh import start_fresh
@@ -161,10 +161,12 @@ class JobProcess:
         # exax semantics: the declarations are replaced by the filled-in values.
         options, jobs = DotDict(self.spec.options), DotDict(self.spec.jobs)
         module.__dict__.update(options=options, jobs=jobs)
+        datasets = DotDict(self.spec.datasets)
+        module.__dict__["datasets"] = datasets
         current.params = DotDict(
             options=options,
             jobs=jobs,
-            datasets=DotDict(),
+            datasets=datasets,
             method=method.name,
             jobid=self.spec.id,
             hash=self.spec.key,
@@ -198,6 +200,7 @@ class JobProcess:
             current = CurrentJob(self.project, self.method.name, self.spec.key, self.jobdir, None)
             current.sync_output = lambda: ask_sync(self.sync)
             running_jobs[self.spec.id] = current  # subjobs may be given it as an option
+            dswriter.install_hooks(current, status.status)
             module = self.load_module(current)
             phase = PREPARE
             board.set_phase(PREPARE)
@@ -214,7 +217,7 @@ class JobProcess:
                     available["prepare_res"] = call_phase(module, PREPARE, available, args[PREPARE])
             end_output(fds.pop(PREPARE))
             if ANALYSIS in phases:
-                phase = ANALYSIS
+                phase = current.phase = ANALYSIS
                 board.set_phase(ANALYSIS)
                 try:
                     results, profile[ANALYSIS], slice_modules = self.run_slices(
@@ -229,18 +232,20 @@ class JobProcess:
                 slice_modules = set()
             value = None
             if SYNTHESIS in phases:
-                phase = SYNTHESIS
+                phase = current.phase = SYNTHESIS
                 redirect_output(fds[SYNTHESIS])
                 board.set_phase(SYNTHESIS)
                 with measured(profile, SYNTHESIS):
                     value = call_phase(module, SYNTHESIS, available, args[SYNTHESIS])
+            current.phase = SYNTHESIS  # datasets left open are finished as synthesis would
+            datasets = dswriter.finish_all(current)
             try:
                 data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as e:
                 raise TypeError(
                     f"{SYNTHESIS}() returned a value that cannot be pickled: {e}"
                 ) from e
-            self.finish(current, data, profile, slice_modules, fds.pop(RESULT))
+            self.finish(current, data, profile, slice_modules, fds.pop(RESULT), datasets)
             return 0
         except BaseException as e:
             details = user_traceback(e)
@@ -258,8 +263,10 @@ class JobProcess:
         profile: dict[str, Any],
         slice_modules: set[str],
         result_fd: int,
+        datasets: dict[str, Any],
     ) -> None:
-        """Send the value, the files to store, the profile and the imported modules."""
+        """Send the value, the files to store, the profile, the imported modules and the
+        descriptions of the datasets written."""
         files = collect_files(current)
         for f in sorted(files):
             check_file_name(f)
@@ -274,6 +281,7 @@ class JobProcess:
             "profile": profile,
             "modules": sorted(modules),
             "inputs": hash_inputs(current.inputs, self.project.root),
+            "datasets": datasets,
         }
         send(result_fd, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
@@ -328,6 +336,7 @@ class JobProcess:
             doc = pickle.loads((self.ctl / f"slice.{k}").read_bytes())
             results.append(doc["value"])
             _merge_tracking(current, doc["tracking"])
+            dswriter.merge_slice(current, k, doc["datasets"])
             modules |= set(doc["modules"])
         return results, profile, modules
 
@@ -346,9 +355,13 @@ class JobProcess:
         ).set_phase(ANALYSIS, k)
         try:
             args = dict(available, sliceno=k)
+            current.phase = ANALYSIS
+            dswriter.start_slice(current, k)
             value = call_phase(module, ANALYSIS, args, self.method.phase_args[ANALYSIS])
+            datasets = dswriter.end_slice(current, k)
             doc = {
                 "value": value,
+                "datasets": datasets,
                 "tracking": _track_doc(current),
                 "modules": imported_modules(self.baseline),
             }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gitax.jobs.job import Job
@@ -23,6 +23,7 @@ class JobSpec:
     options: dict[str, Any]
     jobs: dict[str, Job | list[Job] | None]
     slices: int = 0  # analysis processes; 0 when the method has no analysis()
+    datasets: dict[str, Any] = field(default_factory=dict)  # name -> Dataset | list | None
 
     @property
     def id(self) -> str:

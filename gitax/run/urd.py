@@ -10,6 +10,7 @@ from typing import IO, Any, Protocol
 
 from gitax.errors import GitaxError
 from gitax.jobs.buildlog import Call
+from gitax.jobs.dsinputs import dataset_keys, resolve_datasets
 from gitax.jobs.inputs import InputHashes
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
@@ -464,11 +465,14 @@ class Urd:
     ) -> JobSpec:
         """Check the parameters against the method and compute the job key, running nothing."""
         method = self.project.methods.get(method_name)
-        if datasets:
-            raise OptionError(f"{method_name}: datasets are not supported yet; pass jobs instead")
+        declared_ds = method.datasets or {}
         given_options = dict(options or {})
         given_jobs = dict(jobs or {})
+        given_ds = dict(datasets or {})
         for pname, value in params.items():
+            if pname in declared_ds:
+                given_ds[pname] = value
+                continue
             # As in exax: a keyword goes where the method declares it (over the same name
             # in options= or jobs=); a name declared both ways must say which it means.
             if pname in method.jobs and pname in method.options:
@@ -481,7 +485,7 @@ class Urd:
             elif pname in method.options:
                 given_options[pname] = value
             else:
-                valid = ", ".join(sorted({*method.options, *method.jobs})) or "none"
+                valid = ", ".join(sorted({*method.options, *method.jobs, *declared_ds})) or "none"
                 raise OptionError(
                     f"{method_name}: unknown parameter {pname!r}; valid parameters: {valid}"
                 )
@@ -491,20 +495,22 @@ class Urd:
             n: [j.key for j in v] if isinstance(v, list) else (v.key if v else None)
             for n, v in input_jobs.items()
         }
+        input_ds = resolve_datasets(self.project, method.name, declared_ds, given_ds)
+        ds_keys = None if method.datasets is None else dataset_keys(input_ds)
         sources = [(s.relpath, s.object_id) for s in method.sources]
         slices = self.project.config.slices if "analysis" in method.phases else None
-        key = job_key(method.name, sources, resolved, input_keys, slices)
+        key = job_key(method.name, sources, resolved, input_keys, slices, ds_keys)
         index = self.project.store.index
         if method.equivalent_sources and index.get(key) is None:
             # exax's equivalent_hashes: a job built from an earlier, equivalent source of
             # the method (its helpers keyed as they are now) is this job.
             for old in method.equivalent_sources:
                 earlier = [(sources[0][0], old), *sources[1:]]
-                alt = job_key(method.name, earlier, resolved, input_keys, slices)
+                alt = job_key(method.name, earlier, resolved, input_keys, slices, ds_keys)
                 if index.get(alt) is not None:
                     key = alt
                     break
-        return JobSpec(method, key, resolved, input_jobs, slices or 0)
+        return JobSpec(method, key, resolved, input_jobs, slices or 0, input_ds)
 
     def _resolve_jobs(
         self, method: Method, given: dict[str, Any]
