@@ -8,6 +8,7 @@ from typing import Any
 from gitax.jobs.dataset import Dataset, ref_of
 from gitax.jobs.dstypes import DatasetError
 from gitax.jobs.options import OptionError
+from gitax.jobs.specifiers import JobNotFound
 
 DatasetInputs = dict[str, "Dataset | list[Dataset] | None"]
 
@@ -15,7 +16,7 @@ DatasetInputs = dict[str, "Dataset | list[Dataset] | None"]
 def _one(project: Any, method: str, param: str, value: Any) -> Dataset:
     try:
         return Dataset(value, project=project)
-    except DatasetError as e:
+    except (DatasetError, JobNotFound) as e:
         raise OptionError(f"{method}: dataset parameter {param!r}: {e}") from None
 
 

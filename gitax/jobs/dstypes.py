@@ -121,9 +121,9 @@ def value_problem(type_name: str, value: Any) -> str | None:
     if type_name in ("json", "pickle"):
         return None  # checked by encoding it
     ok = _PY_TYPES[type_name]
-    v: Any = value  # checked piecewise below, each test for one kind of value
-    if not isinstance(v, ok) or (isinstance(value, bool) and type_name != "bool"):
+    if not isinstance(value, ok) or (isinstance(value, bool) and type_name != "bool"):
         return f"a {type(value).__name__}, not a {type_name} value"
+    v: Any = value  # of one of the types `ok` names: each test below is for one of them
     if type_name == "date" and isinstance(value, datetime.datetime):
         return "a datetime, not a date"
     if type_name in ("datetime", "time") and v.tzinfo is not None:
@@ -154,7 +154,7 @@ def to_arrow_array(type_name: str, values: Sequence[Any]) -> Any:
     if type_name == "number":
         codes = p.array([0 if isinstance(v, int) else 1 for v in values], p.int8())
         ints = [v for v in values if isinstance(v, int)]
-        floats = [v for v in values if isinstance(v, float)]
+        floats = [v for v in values if not isinstance(v, int)]  # None is a null float
         offsets, seen = [], [0, 0]
         for v in values:
             k = 0 if isinstance(v, int) else 1
