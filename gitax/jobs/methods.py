@@ -20,6 +20,16 @@ from gitax.store.hashing import object_id
 
 METHOD_RE = re.compile(r"^a_([A-Za-z_][A-Za-z0-9_]*)\.py$")
 RESERVED = ("name",)
+# The methods gitax ships (csvimport, dataset_type, ...), found after the project's own,
+# which may shadow them. Their sources are named `gitax:standard_methods/a_<name>.py`:
+# they belong to the installed gitax, not to the project or its git repository.
+STANDARD_DIR = Path(__file__).resolve().parent.parent / "standard_methods"
+STANDARD_PREFIX = "gitax:"
+
+
+def is_standard_source(relpath: str) -> bool:
+    """Is this source path one of gitax's standard methods (not a project file)?"""
+    return relpath.startswith(STANDARD_PREFIX)
 
 
 class MethodError(GitaxError):
@@ -109,7 +119,10 @@ _IMPORTS: dict[str, frozenset[str]] = {}  # blob ids of a method's sources -> im
 
 
 def _relpath(path: Path, root: Path) -> str:
-    return path.resolve().relative_to(root.resolve()).as_posix()
+    resolved = path.resolve()
+    if resolved.parent == STANDARD_DIR:
+        return f"{STANDARD_PREFIX}standard_methods/{resolved.name}"
+    return resolved.relative_to(root.resolve()).as_posix()
 
 
 def _read_source(path: Path, root: Path) -> SourceFile:
@@ -148,15 +161,15 @@ class Methods:
         """Every method name and its file; a name in two folders is an error naming both."""
         if self._where is None:
             where: dict[str, Path] = {}
-            for folder in self.config.methods:
+            for folder in [*self.config.methods, STANDARD_DIR]:
                 try:
                     names = sorted(os.listdir(folder))
                 except (FileNotFoundError, NotADirectoryError):
                     raise ConfigError(self._missing_folder(folder)) from None
                 for fname in names:
                     m = METHOD_RE.match(fname)
-                    if not m:
-                        continue
+                    if not m or (folder == STANDARD_DIR and m.group(1) in where):
+                        continue  # a project's own method shadows a standard one
                     if m.group(1) in where:
                         raise MethodError(
                             f"method {m.group(1)!r} is defined twice: {where[m.group(1)]} and "
@@ -252,9 +265,12 @@ class Methods:
             if src.relpath not in seen:
                 seen.add(src.relpath)
                 sources.append(src)
-        imports = local_imports(
-            path, tree, [path.parent, root], root.resolve(), exclude=[self.config.store]
-        )
+        if path.resolve().parent == STANDARD_DIR:  # gitax's own: imports nothing local
+            imports = []
+        else:
+            imports = local_imports(
+                path, tree, [path.parent, root], root.resolve(), exclude=[self.config.store]
+            )
         for imp in imports:
             src = _read_source(imp, root)
             if src.relpath not in seen:

@@ -134,7 +134,9 @@ def upstream_inputs(jobs: list[Any]) -> tuple[tuple[str, str], ...]:
 
 def upstream_sources(jobs: list[Any]) -> tuple[tuple[str, str], ...]:
     """(path, git blob id) of every source of these jobs' manifests."""
+    from gitax.jobs.methods import is_standard_source
+
     found = set()
     for job in jobs:
-        found |= set(job.manifest.git_blobs.items())
+        found |= {(p, g) for p, g in job.manifest.git_blobs.items() if not is_standard_source(p)}
     return tuple(sorted(found))

@@ -75,7 +75,7 @@ class DatasetWriter:
         self._slices: dict[int, _SliceOut] = {}
         self._done: dict[int, dict[str, Any]] = {}  # closed slices: lines, min/max
         self._current: int | None = None
-        self._mode: str | None = None  # "slice" (one at a time) or "split" (all at once)
+        self._mode: str | None = None  # "slice" (one at a time), "split" or "arrow" (any)
         self.finished: Dataset | None = None
         if self.parent is not None:
             ph = self.parent.hashlabel
@@ -240,30 +240,40 @@ class DatasetWriter:
         return lambda values: w(*(values[c] for c in cols))
 
     def write_arrow(self, table: Any, sliceno: int | None = None) -> None:
-        """Write a pyarrow Table or RecordBatch to a slice (the current one by default),
-        its columns by name, cast to the columns' types: the vectorised way in."""
-        s = self._current if sliceno is None else sliceno
-        if s is None:
-            raise DatasetError(f"dataset {self.name!r}: write_arrow needs a slice")
-        if sliceno is not None and self.phase != "analysis" and s != self._current:
-            self.set_slice(s)
+        """Write a pyarrow Table or RecordBatch to a slice (in analysis, this slice; else
+        the one set, or `sliceno`, which leaves other slices open), its columns by name,
+        cast to the columns' types: the vectorised way in."""
+        s = self._current if sliceno is None or self.phase == "analysis" else sliceno
+        if s is None or (sliceno is not None and sliceno != s):
+            raise DatasetError(
+                f"dataset {self.name!r}: write_arrow needs a slice (set_slice, or sliceno= "
+                "outside analysis); in analysis it writes the running slice"
+            )
+        if not 0 <= s < self.slices:
+            raise DatasetError(f"dataset {self.name!r}: no slice {s} (0-{self.slices - 1})")
+        if self._mode is None:
+            self._mode = "arrow"
         out = self._out(s)
         self._flush(out)
-        pa = arrow()
         missing = [c for c in self.columns if c not in table.column_names]
         if missing:
             raise DatasetError(f"dataset {self.name!r}: write_arrow lacks column {missing[0]!r}")
         arrays = []
         for c, (t, none_ok) in self.columns.items():
-            arr = table.column(c).cast(arrow_type(t))
+            try:
+                arr = table.column(c).cast(arrow_type(t))
+            except (arrow().ArrowException, ValueError, TypeError) as e:
+                raise DatasetError(
+                    f"dataset {self.name!r}, column {c!r}, slice {s}: cannot be {t}: {e}"
+                ) from None
             if arr.null_count and not none_ok:
                 raise DatasetError(
                     f"dataset {self.name!r}, column {c!r}, slice {s}: None, and the column has "
                     "no None support (add it with none_support=True)"
                 )
             arrays.append(arr)
-        batch = pa.Table.from_arrays(arrays, schema=out.schema)
-        self._check_hash(out, s, batch, out.lines)
+        batch = arrow().Table.from_arrays(arrays, schema=out.schema)
+        self._check_hash(s, batch, out.lines)
         self._record(out, batch)
 
     def _flush(self, out: _SliceOut) -> None:
@@ -290,13 +300,14 @@ class DatasetWriter:
                 )
             arrays.append(arr)
         batch = pa.RecordBatch.from_arrays(arrays, schema=out.schema)
-        self._check_hash(out, sliceno, batch, out.lines)
+        if self._mode != "split":  # a split writer put each row where it belongs
+            self._check_hash(sliceno, batch, out.lines)
         self._record(out, batch)
 
-    def _check_hash(self, out: _SliceOut, sliceno: int, batch: Any, first_row: int) -> None:
+    def _check_hash(self, sliceno: int, batch: Any, first_row: int) -> None:
         """Refuse rows written to a slice their hashlabel value does not belong to."""
         hl = self.hashlabel
-        if hl is None or hl not in self.columns or self._mode == "split":
+        if hl is None or hl not in self.columns:
             return
         values = batch.column(list(self.columns).index(hl)).to_pylist()
         for i, v in enumerate(values):

@@ -15,7 +15,7 @@ from gitax.jobs.inputs import InputHashes
 from gitax.jobs.job import Job
 from gitax.jobs.keys import job_key
 from gitax.jobs.manifest import indexed_manifest
-from gitax.jobs.methods import Method
+from gitax.jobs.methods import Method, is_standard_source
 from gitax.jobs.options import OptionError, resolve_options
 from gitax.jobs.project import Project
 from gitax.jobs.urdlog import (
@@ -452,7 +452,11 @@ class Urd:
         tracked = self._tracked
         if not git or git.get("dirty") or tracked is None:
             return git
-        untracked = [s.relpath for s in spec.method.sources if s.relpath not in tracked]
+        untracked = [
+            s.relpath
+            for s in spec.method.sources
+            if s.relpath not in tracked and not is_standard_source(s.relpath)
+        ]
         return {**git, "dirty": True} if untracked else git
 
     def plan(
