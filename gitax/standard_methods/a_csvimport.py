@@ -3,8 +3,9 @@ description = """Import a CSV file as a dataset of text columns (exax's csvimpor
 Read with Arrow's multi-threaded CSV reader; compressed files (.gz, .bz2, .zst, .lz4) are
 read as they are. Row k of the file goes to slice k % slices, so iterating with
 sliceno="roundrobin" gives the file's order. Lines that do not parse (a wrong number of
-fields) do not stop the import: they are counted, and kept with their line numbers in the
-dataset `bad` (columns lineno, text). The value is {"lines": rows imported, "bad": lines
+fields) do not stop the import: they are counted, and kept in the dataset `bad` (columns
+lineno, text; lineno is known when lineno_label is set, which reads with one thread). An
+empty line is a row of empty fields, so line numbers stay true. The value is {"lines": rows imported, "bad": lines
 kept apart}. Type the columns with dataset_type.
 """
 
@@ -55,6 +56,8 @@ def synthesis(job, slices):
         skip_rows_after_names=0,
         encoding=options.encoding,
         block_size=16 << 20,
+        # Arrow knows a bad line's number only when one thread reads the file in order.
+        use_threads=not options.lineno_label,
     )
     parse = pacsv.ParseOptions(
         delimiter=options.separator,

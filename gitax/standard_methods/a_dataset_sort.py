@@ -29,8 +29,7 @@ def _check():
     return source, cols
 
 
-def prepare(job):
-    source, cols = _check()
+def _writer(job, source, cols):
     dw = job.datasetwriter(
         hashlabel=None if options.sort_across_slices else source.hashlabel,
         caption=options.caption or f"{source} sorted by {', '.join(cols)}",
@@ -40,19 +39,26 @@ def prepare(job):
     return dw
 
 
+def prepare(job):
+    source, cols = _check()
+    # Sorted across slices, one process writes every slice: the writer is made there.
+    return None if options.sort_across_slices else _writer(job, source, cols)
+
+
 def analysis(sliceno, prepare_res):
-    if options.sort_across_slices:
+    if prepare_res is None:
         return
     source, cols = _check()
     table = source.to_arrow(sliceno)
     prepare_res.write_arrow(table.sort_by([(c, options.sort_order) for c in cols]))
 
 
-def synthesis(prepare_res, slices):
+def synthesis(job, slices):
     if not options.sort_across_slices:
         return
     source, cols = _check()
+    dw = _writer(job, source, cols)
     table = source.to_arrow().sort_by([(c, options.sort_order) for c in cols])
     per = -(-table.num_rows // slices) if table.num_rows else 0
     for s in range(slices):
-        prepare_res.write_arrow(table.slice(s * per, per), sliceno=s)
+        dw.write_arrow(table.slice(s * per, per), sliceno=s)
