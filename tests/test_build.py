@@ -71,7 +71,11 @@ def test_build_then_rebuild_runs_nothing(chain: ProjectDir) -> None:
     assert [j.id for j in second.reused] == [j.id for j in first.built]
     total = second.reused[1]
     assert total.load() == 12.0
-    assert total.params == {"options": {"scale": 2.0}, "jobs": {"nums": first.built[0].id}}
+    assert total.params == {
+        "options": {"scale": 2.0},
+        "jobs": {"nums": first.built[0].id},
+        "datasets": {},
+    }
 
 
 def test_editing_a_method_reruns_it_and_everything_downstream_only(chain: ProjectDir) -> None:
@@ -254,7 +258,7 @@ def test_bad_parameters_are_errors_that_leave_the_store_as_it_was(chain: Project
         ("urd.build('total', nums=3)", "takes a Job or a job id, not int"),
         ("urd.build('total', nums='nothere-abcd')", "no stored job 'nothere-abcd'"),
         ("urd.build('nope')", "no method 'nope'"),
-        ("urd.build('total', datasets={'x': 1})", "datasets are not supported yet"),
+        ("urd.build('total', datasets={'x': 1})", "unknown dataset parameter 'x'; valid: none"),
     ]:
         chain.build_script(f"def main(urd):\n    {call}\n")
         with pytest.raises((OptionError, JobNotFound, BuildError, Exception), match=message) as e:

@@ -472,3 +472,27 @@ def test_a_build_without_datasets_never_imports_pyarrow(proj: ProjectDir) -> Non
     )
     assert proc.returncode == 0, proc.stderr
     assert "gitax.cli" in proc.stderr and "pyarrow" not in proc.stderr
+
+
+def test_a_pushed_chain_is_pulled_whole_and_reads_the_same(proj: ProjectDir, tmp_path) -> None:
+    remote = tmp_path / "remote"
+    toml = proj.root / "gitax.toml"
+    write(toml, toml.read_text() + f'\n[remotes.team]\nurl = "{remote}"\ndefault = true\n')
+    proj.method("day", CHAIN_LINK)
+    build(
+        proj,
+        "def main(urd):\n    urd.begin('days')\n    prev = None\n    for d in range(3):\n"
+        "        prev = urd.build('day', day=d, previous=prev)\n    urd.finish('days')\n",
+    )
+    gitax("push", cwd=proj.root)
+    bob = tmp_path / "bob"
+    import shutil
+
+    shutil.copytree(proj.root, bob, ignore=shutil.ignore_patterns(".gitax"))
+    gitax("pull", cwd=bob)
+    last = max(proj.stored("day"), key=lambda j: j.options["day"])
+    out = gitax(
+        "cat", "--chain", "--columns", "day", "--no-header", last.id, "--slice", "0", cwd=bob
+    )
+    assert out.stdout.split() == ["0", "0", "0", "1", "1", "1", "2", "2", "2"]
+    assert gitax("fsck", cwd=bob).returncode == 0

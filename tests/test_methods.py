@@ -40,7 +40,7 @@ def test_declarations_are_read_without_running_the_method(proj: ProjectDir) -> N
 def test_unknown_method_lists_known_ones(proj: ProjectDir) -> None:
     proj.method("a", "def synthesis(): pass\n")
     with pytest.raises(
-        MethodError, match=r"no method 'b': no a_b.py in methods \(known methods: a\)"
+        MethodError, match=r"no method 'b': no a_b.py in methods \(known methods: a, and gitax's"
     ):
         proj.project().methods.get("b")
 
@@ -56,7 +56,8 @@ def test_a_name_in_two_folders_names_both(proj: ProjectDir) -> None:
 @pytest.mark.parametrize(
     "source, message",
     [
-        ("datasets = ('d',)\ndef synthesis(): pass\n", "datasets` are not supported yet"),
+        ("datasets = (1,)\ndef synthesis(): pass\n", "`datasets` entries are names"),
+        ("datasets = ('d',)\njobs = ('d',)\ndef synthesis(): pass\n", "'d' is both a dataset"),
         ("options = dict(x=compute())\ndef synthesis(): pass\n", r"a_m.py:1: cannot read"),
         ("options = {'name': 1}\ndef synthesis(): pass\n", "'name' is reserved"),
         ("x = 1\n", r"defines none of prepare\(\), analysis\(\), synthesis\(\)"),

@@ -30,7 +30,7 @@ def _spec(spec: Any) -> str:
 @click.pass_obj
 def methods(ctx: Context, name: str | None, as_json: bool) -> None:
     """List methods with their descriptions, or show one method in full."""
-    from gitax.jobs.methods import Method
+    from gitax.jobs.methods import STANDARD_DIR, Method
 
     project = ctx.project()
     registry = project.methods
@@ -43,14 +43,19 @@ def methods(ctx: Context, name: str | None, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(found, indent=2))
             return
-        if not found:
+        standard = {n for n, p in registry.locations().items() if p.parent == STANDARD_DIR}
+        width = max((len(n) for n in found), default=0)
+        own = [n for n in found if n not in standard]
+        if not own:
             folders = [f.relative_to(project.root).as_posix() for f in project.config.methods]
             click.echo(
                 f"no methods yet: write {folders[0]}/a_NAME.py (folders: {', '.join(folders)})"
             )
-        width = max((len(n) for n in found), default=0)
-        for n, summary in found.items():
-            click.echo(f"{n:{width}}  {summary}")
+        for n in own:
+            click.echo(f"{n:{width}}  {found[n]}")
+        click.echo("\nstandard methods, shipped with gitax:")
+        for n in sorted(standard):
+            click.echo(f"{n:{width}}  {found[n]}")
         return
     m = registry.get(name)
     if as_json:

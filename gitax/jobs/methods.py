@@ -203,9 +203,10 @@ class Methods:
             where = self.locations()
             if name not in where:
                 folders = ", ".join(_relpath(f, self.config.root) for f in self.config.methods)
-                known = ", ".join(sorted(where)) or "none"
+                own = sorted(n for n, p in where.items() if p.parent != STANDARD_DIR)
                 raise MethodError(
-                    f"no method {name!r}: no a_{name}.py in {folders} (known methods: {known})"
+                    f"no method {name!r}: no a_{name}.py in {folders} (known methods: "
+                    f"{', '.join(own) or 'none'}, and gitax's standard ones: `gitax methods`)"
                 )
             self._loaded[name] = self._load(name, where[name])
         return self._loaded[name]
