@@ -502,6 +502,14 @@ def finish_all(job: Any) -> dict[str, Any]:
     return dict(job.finished_datasets)
 
 
+def preload() -> None:
+    """Import pyarrow now: the job reads datasets, and slices forked after this share it.
+    Converting an array once also makes pyarrow import pandas, if installed, which it
+    does on first use (a quarter of a second here) and would do in every slice."""
+    compute()
+    arrow().array([0]).to_numpy(zero_copy_only=False)
+
+
 def install_hooks(job: Any, status: Callable[[str], Any]) -> None:
     """Let datasets read in this job report progress, and link_to_here reach this job."""
     dsread.status_hook = status

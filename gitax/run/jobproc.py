@@ -201,6 +201,8 @@ class JobProcess:
             current.sync_output = lambda: ask_sync(self.sync)
             running_jobs[self.spec.id] = current  # subjobs may be given it as an option
             dswriter.install_hooks(current, status.status)
+            if self.spec.datasets:
+                dswriter.preload()  # once here, not once in every forked slice
             module = self.load_module(current)
             phase = PREPARE
             board.set_phase(PREPARE)

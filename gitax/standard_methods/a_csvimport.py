@@ -5,8 +5,8 @@ read as they are. Row k of the file goes to slice k % slices, so iterating with
 sliceno="roundrobin" gives the file's order. Lines that do not parse (a wrong number of
 fields) do not stop the import: they are counted, and kept in the dataset `bad` (columns
 lineno, text; lineno is known when lineno_label is set, which reads with one thread). An
-empty line is a row of empty fields, so line numbers stay true. The value is {"lines": rows imported, "bad": lines
-kept apart}. Type the columns with dataset_type.
+empty line is a row of empty fields, so line numbers stay true. The value is
+{"lines": rows imported, "bad": lines kept apart}. Type the columns with dataset_type.
 """
 
 options = dict(
