@@ -22,6 +22,7 @@ from gitax.store.hashing import from_jsonable
 DATASETS_DIR = "DATASETS"
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 DEFAULT = "default"
+PIECE = 1 << 15  # rows turned into Python values at a time when iterating
 
 # Set by the job process: `status_hook(message)` is a context manager yielding an update
 # function (gitax.run.status.status), so iteration shows where it is. Outside a job: None.
@@ -416,7 +417,12 @@ def _stream_batches(path: Path, columns: list[str]) -> Iterator[Any]:
         index = [reader.schema.get_field_index(c) for c in columns]
         for i in _range(reader.num_record_batches):
             batch = reader.get_batch(i)
-            yield batch.select(index) if index != list(_range(batch.num_columns)) else batch
+            if index != list(_range(batch.num_columns)):
+                batch = batch.select(index)
+            # Converted to Python a piece at a time (zero-copy slices): lists of a few
+            # thousand values stay in cache, where a million-row batch's would not.
+            for start in _range(0, max(batch.num_rows, 1), PIECE):
+                yield batch.slice(start, PIECE)
 
 
 def _roundrobin(parts: list[Iterator[Any]]) -> Iterator[Any]:
