@@ -77,7 +77,7 @@ def test_a_dataset_is_ordinary_stored_objects(sliced: ProjectDir) -> None:
     assert table.num_rows == 33 and table.column("n").to_pylist()[:2] == [0, 1]
     assert gitax("fsck", cwd=sliced.root).returncode == 0
     # Evicted, the workdir comes back from the store's objects, and reads the same.
-    gitax("gc", "--evict", cwd=sliced.root, check=False)
+    gitax("gc", "--workdirs", cwd=sliced.root)
     assert list(sliced.job("make").dataset().iterate(0, "n")) == list(range(10))
 
 
@@ -496,3 +496,14 @@ def test_a_pushed_chain_is_pulled_whole_and_reads_the_same(proj: ProjectDir, tmp
     )
     assert out.stdout.split() == ["0", "0", "0", "1", "1", "1", "2", "2", "2"]
     assert gitax("fsck", cwd=bob).returncode == 0
+
+
+def test_keying_a_job_on_a_dataset_reads_no_files_of_it(sliced: ProjectDir) -> None:
+    sliced.method("make", WRITE_SLICED)
+    sliced.method("count", "datasets = ('source',)\ndef synthesis():\n    return 1\n")
+    build(sliced, "def main(urd):\n    urd.build('make')\n")
+    gitax("gc", "--workdirs", cwd=sliced.root)
+    work = sliced.root / ".gitax" / "work"
+    assert not any(work.glob("make-*"))
+    build(sliced, "def main(urd):\n    urd.build('count', source=urd.build('make'))\n")
+    assert not any(work.glob("make-*"))  # the dataset's description is in the manifest

@@ -70,7 +70,7 @@ class Dataset(str):
     meta: dict[str, Any]
 
     def __new__(cls, ref: Any, name: str | None = None, project: Any = None) -> Dataset:
-        from gitax.jobs.job import Job  # Job's own methods import this module
+        from gitax.jobs.job import Job, JobIdentity  # Job's own methods import this module
 
         if isinstance(ref, Dataset) and name is None:
             return ref
@@ -91,7 +91,8 @@ class Dataset(str):
             ref, name = ref.split("/", 1)
         if isinstance(ref, Dataset):
             ref = ref.job
-        job = ref if hasattr(ref, "key") and hasattr(ref, "path") else Job(str(ref), project)
+        # isinstance, not hasattr(ref, "path"): a stored job's path materialises its files
+        job = ref if isinstance(ref, JobIdentity) else Job(str(ref), project)
         name = check_name(name or DEFAULT)
         metas = getattr(job, "dataset_metas", None)
         meta = metas().get(name) if metas is not None else None
