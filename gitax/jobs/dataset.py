@@ -92,14 +92,14 @@ class Dataset(str):
         if isinstance(ref, Dataset):
             ref = ref.job
         # isinstance, not hasattr(ref, "path"): a stored job's path materialises its files
-        job = ref if isinstance(ref, JobIdentity) else Job(str(ref), project)
+        owner: Any = ref if isinstance(ref, JobIdentity) else Job(str(ref), project)
         name = check_name(name or DEFAULT)
-        metas = getattr(job, "dataset_metas", None)
+        metas = getattr(owner, "dataset_metas", None)
         meta = metas().get(name) if metas is not None else None
         if meta is None:
             have = ", ".join(sorted(metas() if metas else ())) or "none"
-            raise DatasetError(f"{job.id} has no dataset {name!r} (it has: {have})")
-        return cls.made(job, name, meta)
+            raise DatasetError(f"{owner.id} has no dataset {name!r} (it has: {have})")
+        return cls.made(owner, name, meta)
 
     @classmethod
     def made(cls, job: Any, name: str, meta: dict[str, Any]) -> Dataset:
