@@ -270,14 +270,34 @@ class Dataset(str):
         return pa.table({c: parts[c] for c in columns}) if columns else pa.table({})
 
     def _batches(self, sliceno: int, columns: list[str]) -> Iterator[Any]:
-        """The record batches of one slice, read one at a time when a single file holds
-        every column (so iterating a large dataset holds one batch in memory)."""
-        locations = self._locations(columns)
-        if len(locations) == 1:
-            (holder,) = locations
-            yield from _stream_batches(holder.slice_path(sliceno), columns)
-        elif columns:
-            yield from self._slice_table(sliceno, columns, mapped=True).to_batches(1 << 16)
+        """The rows of one slice as record batches of at most PIECE rows, read from each
+        file holding some of the columns a batch at a time: iterating a large dataset
+        holds about a batch per file in memory, never a whole slice."""
+        if not columns:
+            return
+        pa = arrow()
+        holders = list(self._locations(columns).items())
+        streams = [_file_batches(h.slice_path(sliceno), cols) for h, cols in holders]
+        current: list[Any] = [None] * len(streams)
+        offset = [0] * len(streams)
+        while True:
+            for k, stream in enumerate(streams):
+                while current[k] is None or offset[k] == current[k].num_rows:
+                    current[k], offset[k] = next(stream, False), 0
+                    if current[k] is False:
+                        break
+            ended = [c is False for c in current]
+            if all(ended):
+                return
+            if any(ended):
+                raise DatasetError(f"{self} slice {sliceno}: its column files differ in rows")
+            n = min(PIECE, *(c.num_rows - o for c, o in zip(current, offset, strict=True)))
+            arrays: dict[str, Any] = {}
+            for k, ((_, cols), c) in enumerate(zip(holders, current, strict=True)):
+                piece = c.slice(offset[k], n)
+                offset[k] += n
+                arrays.update(zip(cols, piece.columns, strict=True))
+            yield pa.RecordBatch.from_arrays([arrays[c] for c in columns], names=columns)
 
     # -- rows -------------------------------------------------------------------------------
 
@@ -407,7 +427,8 @@ def _read_table(path: Path, mapped: bool) -> Any:
         raise DatasetError(f"dataset file {path} is missing; run `gitax fsck`") from None
 
 
-def _stream_batches(path: Path, columns: list[str]) -> Iterator[Any]:
+def _file_batches(path: Path, columns: list[str]) -> Iterator[Any]:
+    """The record batches of one Arrow file, some columns of them, read one at a time."""
     pa = arrow()
     try:
         source = pa.OSFile(str(path))
@@ -418,12 +439,7 @@ def _stream_batches(path: Path, columns: list[str]) -> Iterator[Any]:
         index = [reader.schema.get_field_index(c) for c in columns]
         for i in _range(reader.num_record_batches):
             batch = reader.get_batch(i)
-            if index != list(_range(batch.num_columns)):
-                batch = batch.select(index)
-            # Converted to Python a piece at a time (zero-copy slices): lists of a few
-            # thousand values stay in cache, where a million-row batch's would not.
-            for start in _range(0, max(batch.num_rows, 1), PIECE):
-                yield batch.slice(start, PIECE)
+            yield batch if index == list(_range(batch.num_columns)) else batch.select(index)
 
 
 def _roundrobin(parts: list[Iterator[Any]]) -> Iterator[Any]:

@@ -319,7 +319,11 @@ class DatasetWriter:
                 )
 
     def _record(self, out: _SliceOut, batch: Any) -> None:
-        out.open().write(batch)
+        writer = out.open()
+        # Record batches of BATCH rows at most: a reader streams one at a time, so its
+        # memory is a batch's, not a slice's.
+        for start in range(0, batch.num_rows, BATCH):
+            writer.write(batch.slice(start, BATCH))
         out.lines += batch.num_rows
         pc = compute()
         for col, (t, _) in self.columns.items():
