@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import os
+import signal
 import subprocess
+import sys
+import time
 
 import pyarrow as pa
 import pytest
-from conftest import ProjectDir, gitax, write
+from conftest import REPO, ProjectDir, gitax, write
 
 from gitax.jobs.dataset import Dataset
 from gitax.jobs.dstypes import slice_of
@@ -197,6 +201,47 @@ def test_a_job_that_fails_after_writing_leaves_no_dataset(sliced: ProjectDir) ->
     assert gitax("fsck", cwd=sliced.root).returncode == 0
 
 
+def test_a_job_killed_while_writing_leaves_nothing_half(sliced: ProjectDir, tmp_path) -> None:
+    started = tmp_path / "started"
+    sliced.method(
+        "make",
+        WRITE_SLICED.split("def analysis")[0]
+        + f"""
+def analysis(sliceno, prepare_res):
+    import os, time
+    for i in range(200_000):  # several record batches reach the file first
+        prepare_res.write(i, "x")
+    if sliceno == 1:
+        open({str(started)!r}, "w").close()
+        time.sleep(60)
+""",
+    )
+    sliced.build_script("def main(urd):\n    urd.build('make')\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gitax", "build"],
+        cwd=sliced.root,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.02)
+    half = list((sliced.root / ".gitax").rglob("*.arrow"))
+    assert half and all(p.stat().st_size > 0 for p in half)  # killed mid-write, truly
+    os.killpg(proc.pid, signal.SIGKILL)  # the build, its job and every slice at once
+    proc.wait()
+    assert gitax("fsck", cwd=sliced.root).returncode == 0
+    assert sliced.stored("make") == []
+    sliced.method("make", WRITE_SLICED)
+    build(sliced, "def main(urd):\n    urd.build('make')\n")
+    ds = sliced.job("make").dataset()
+    assert ds.lines == [10, 11, 12] and list(ds.iterate(0, "n")) == list(range(10))
+    assert gitax("fsck", cwd=sliced.root).returncode == 0
+
+
 CHAIN_LINK = """
 options = dict(day=0)
 datasets = ('previous',)
@@ -352,6 +397,23 @@ def test_arrow_pandas_and_polars_see_the_same_rows(sliced: ProjectDir) -> None:
     assert pa.compute.sum(ds.to_arrow(columns=["n"]).column("n")).as_py() == total
     assert int(ds.to_pandas(sliceno=2)["n"].sum()) == sum(ds.iterate(2, "n"))
     assert ds.to_polars()["n"].sum() == total
+
+
+def test_the_files_gitax_ds_lists_open_in_polars_and_duckdb(sliced: ProjectDir) -> None:
+    import duckdb
+    import polars as pl
+
+    sliced.method("make", WRITE_SLICED)
+    build(sliced, "def main(urd):\n    urd.build('make')\n")
+    ds = sliced.job("make").dataset()
+    files = gitax("ds", "--files", ds, cwd=sliced.root).stdout.split()
+    assert len(files) == 3
+    frame = pl.concat([pl.read_ipc(f) for f in files])
+    assert frame["n"].to_list() == list(ds.iterate(None, "n"))
+    db = duckdb.connect()
+    db.register("rows", pa.concat_tables(pa.ipc.open_file(f).read_all() for f in files))
+    got = db.execute("select count(*), sum(n), min(name) from rows").fetchall()[0]
+    assert got == (33, sum(ds.iterate(None, "n")), "row 0")
 
 
 def test_a_job_given_a_dataset_is_keyed_on_it(sliced: ProjectDir) -> None:
