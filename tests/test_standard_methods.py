@@ -51,6 +51,34 @@ def test_csvimport_keeps_bad_lines_apart_and_numbers_lines(data: ProjectDir) -> 
     assert list(bad.iterate(None, ("lineno", "text"))) == [(3, "2;y;extra")]
 
 
+def test_csvimport_takes_exaxs_options(data: ProjectDir) -> None:
+    text = " a ;b\n1;'x'\n# a comment;here\n#short\n\n2;y;extra\n3;z\n"
+    write(data.root / "data" / "f.csv", text)
+    build(
+        data,
+        "def main(urd):\n    urd.build('csvimport', filename='f.csv', separator=';',"
+        " quotes=False, comment='#', strip_labels=True, skip_empty_lines=True,"
+        " allow_bad=True)\n",
+    )
+    job = data.job("csvimport")
+    assert job.load() == {"lines": 2, "bad": 1, "skipped": 2}
+    ds = job.dataset()
+    assert list(ds.iterate("roundrobin", ("a", "b"))) == [("1", "'x'"), ("3", "z")]
+    skipped = sorted(job.dataset("skipped").iterate(None, "text"))
+    assert skipped == ["# a comment;here", "#short"]
+
+    write(data.root / "data" / "g.csv", "a,b\n1,2\n3\n")
+    proc = build(
+        data,
+        "def main(urd):\n    urd.build('csvimport', filename='g.csv', allow_bad=False,"
+        " lineno_label='n')\n",
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "line 3 has 1 fields, not 2: '3' (allow_bad=True" in proc.stderr
+    assert [j.id for j in data.stored("csvimport")] == [job.id]
+
+
 def test_csvimport_reads_compressed_files_and_given_labels(data: ProjectDir) -> None:
     with gzip.open(data.root / "data" / "f.csv.gz", "wt") as fh:
         fh.write("1,2\n3,4\n")
