@@ -129,6 +129,32 @@ def test_dataset_type_names_a_bad_value_without_a_default(data: ProjectDir) -> N
     assert "options.defaults" in proc.stderr
 
 
+def test_dataset_type_understands_exaxs_type_names(data: ProjectDir) -> None:
+    write(data.root / "data" / "f.csv", "a,h,o,t\n12,ff,0x10,x\n-3,10,0o7,y\n")
+    build(
+        data,
+        """
+def main(urd):
+    imp = urd.build('csvimport', filename='f.csv')
+    urd.build('dataset_type', source=imp, column2type={'a': 'int64_10', 'h': 'int32_16',
+              'o': 'int64_0', 't': 'unicode:utf-8'})
+""",
+    )
+    typed = data.job("dataset_type").dataset()
+    assert typed.columns["h"].type == "int32" and typed.columns["t"].type == "unicode"
+    assert sorted(typed.iterate(None, ("a", "h", "o", "t"))) == [
+        (-3, 16, 7, "y"),
+        (12, 255, 16, "x"),
+    ]
+    proc = build(
+        data,
+        "def main(urd):\n    imp = urd.build('csvimport', filename='f.csv')\n"
+        "    urd.build('dataset_type', source=imp, column2type={'t': 'unicode:latin-1'})\n",
+        check=False,
+    )
+    assert proc.returncode != 0 and "cannot type 't' as 'unicode:latin-1'" in proc.stderr
+
+
 def test_hashpart_sort_filter_export_and_checksum(data: ProjectDir) -> None:
     rows = [(i, f"k{i % 7}", (i * 37) % 101) for i in range(200)]
     write(

@@ -2,10 +2,12 @@ description = """Give text columns types (exax's dataset_type).
 
 column2type maps a column to a type: int32, int64, float32, float64, number, bool, ascii,
 unicode, bytes, json, or date/datetime/time with a strptime format after a colon
-("date:%Y-%m-%d"). Columns not named pass through unchanged, without a copy (the source
-is this dataset's parent). A value that does not parse is an error naming the column,
-slice and row, unless `defaults` gives the column a value to use instead (None needs the
-column's None support, which a default of None gives). Parsing is vectorised per slice.
+("date:%Y-%m-%d"); exax's int64_10 (int32_16, int64_8, int64_0 for other bases),
+unicode:utf-8 and ascii:strict are understood too. Columns not named pass through
+unchanged, without a copy (the source is this dataset's parent). A value that does not
+parse is an error naming the column, slice and row, unless `defaults` gives the column a
+value to use instead (None needs the column's None support, which a default of None
+gives). Parsing is vectorised per slice.
 """
 
 options = dict(
@@ -20,8 +22,18 @@ FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M:%S", "time": "%H:%M:%
 
 
 def _spec(text):
+    """(type, strptime format, int base) for a column2type value, exax's spellings too:
+    int64_10 (int64_16, _8, _0: that base), unicode:utf-8, ascii:strict."""
     kind, _, fmt = text.partition(":")
-    return kind, fmt or FORMATS.get(kind, "")
+    base = 10
+    name, _, digits = kind.partition("_")
+    if name in ("int32", "int64") and digits in ("0", "8", "10", "16"):
+        kind, base = name, int(digits)
+    if (kind, fmt.lower()) in (("unicode", "utf-8"), ("unicode", "utf8"), ("ascii", "strict")):
+        fmt = ""
+    elif fmt and kind not in FORMATS:
+        kind = text  # unicode:latin-1 and the like: refused by name in prepare
+    return kind, fmt or FORMATS.get(kind, ""), base
 
 
 def prepare(job):
@@ -35,7 +47,7 @@ def prepare(job):
     for col, text in options.column2type.items():
         if col not in source.columns:
             raise DatasetError(f"dataset_type: {source} has no column {col!r}")
-        kind, _ = _spec(text)
+        kind = _spec(text)[0]
         if kind not in TYPES or kind in ("pickle", "complex32", "complex64"):
             raise DatasetError(f"dataset_type: cannot type {col!r} as {text!r}")
     dw = job.datasetwriter(
@@ -49,12 +61,12 @@ def prepare(job):
     return dw
 
 
-def _parse_one(kind, fmt, text):
+def _parse_one(kind, fmt, base, text):
     import datetime
     import json
 
     if kind in ("int32", "int64"):
-        return int(text)
+        return int(text, base)
     if kind in ("float32", "float64"):
         return float(text)
     if kind == "number":
@@ -83,7 +95,7 @@ def _parse_one(kind, fmt, text):
     return {"date": parsed.date, "time": parsed.time}.get(kind, lambda: parsed)()
 
 
-def _vectorised(kind, fmt, arr):
+def _vectorised(kind, fmt, base, arr):
     """The column typed by Arrow, or None where only Python can say (a bad value, or a
     type Arrow does not parse)."""
     import pyarrow as pa
@@ -92,7 +104,7 @@ def _vectorised(kind, fmt, arr):
     from gitax.jobs.dstypes import arrow_type
 
     try:
-        if kind in ("int32", "int64", "float32", "float64", "bool", "unicode"):
+        if kind in ("int32", "int64", "float32", "float64", "bool", "unicode") and base == 10:
             return pc.cast(arr, arrow_type(kind))
         if kind == "ascii" and pc.all(pc.string_is_ascii(arr)).as_py() is not False:
             return arr
@@ -105,14 +117,14 @@ def _vectorised(kind, fmt, arr):
     return None
 
 
-def _by_value(source, col, sliceno, kind, fmt, arr):
+def _by_value(source, col, sliceno, kind, fmt, base, arr):
     """The column typed one value at a time: slower, but it finds (or replaces) bad ones."""
     from gitax.jobs.dstypes import DatasetError, to_arrow_array
 
     values = []
     for row, text in enumerate(arr.to_pylist()):
         try:
-            values.append(_parse_one(kind, fmt, text))
+            values.append(_parse_one(kind, fmt, base, text))
         except (ValueError, TypeError, OverflowError):
             if col not in options.defaults:
                 raise DatasetError(
@@ -132,10 +144,10 @@ def analysis(sliceno, prepare_res):
     table = source.to_arrow(sliceno, cols)
     arrays = {}
     for col in cols:
-        kind, fmt = _spec(options.column2type[col])
+        kind, fmt, base = _spec(options.column2type[col])
         arr = table.column(col).combine_chunks()
-        typed = _vectorised(kind, fmt, arr)
+        typed = _vectorised(kind, fmt, base, arr)
         if typed is None:
-            typed = _by_value(source, col, sliceno, kind, fmt, arr)
+            typed = _by_value(source, col, sliceno, kind, fmt, base, arr)
         arrays[options.rename.get(col, col)] = typed
     prepare_res.write_arrow(pa.table(arrays))
