@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from gitax.jobs.dataset import Dataset as Dataset
     from gitax.jobs.job import Job as Job
     from gitax.run.status import status as status
 
 __all__ = ["Job", "JobWithFile", "status", "build", "__version__"]
 __all__ += ["DotDict", "OptionEnum", "OptionString", "RequiredOption", "OptionDefault"]
+__all__ += ["Dataset"]
 
 # Where each lazily imported name lives (exax's `from accelerator import X` names).
 _LAZY = {
@@ -24,6 +26,7 @@ _LAZY = {
     "OptionString": "gitax.jobs.optiontypes",
     "RequiredOption": "gitax.jobs.optiontypes",
     "OptionDefault": "gitax.jobs.optiontypes",
+    "Dataset": "gitax.jobs.dataset",
 }
 
 

@@ -452,8 +452,7 @@ def test_link_to_here_shows_a_subjobs_dataset_as_the_jobs_own(sliced: ProjectDir
     sliced.method(
         "outer",
         """
-        from gitax import subjobs
-        from gitax.jobs.dataset import Dataset
+        from gitax import Dataset, subjobs  # exax's `from accelerator import Dataset`
         def synthesis(job):
             sub = subjobs.build('make')
             Dataset(sub).link_to_here("numbers", column_filter=["n"])
