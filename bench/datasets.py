@@ -207,8 +207,9 @@ def run_exax(ax: str, tmp: Path, data: Path) -> dict[str, float]:
     }
 
 
-def row(name: str, value: str, baseline: str, ratio: float, target: str, ok: bool) -> dict:
-    verdict = "ok" if ok else "MISSED"
+def row(name: str, value: str, baseline: str, ratio: float, target: str, ok: bool | None) -> dict:
+    """Print one figure beside its baseline; ok None: shown, but held to another row."""
+    verdict = "-" if ok is None else "ok" if ok else "MISSED"
     print(f"{name:<34} {value:>14}  vs {baseline:<30} {ratio:>7.2f}x  {target:<12} {verdict}")
     return {"name": name, "value": value, "baseline": baseline, "ratio": ratio, "ok": ok}
 
@@ -291,7 +292,7 @@ def main() -> None:
                 f"python lists {per_slice / floor / 1e6:.1f} M/s",
                 per_row / floor,
                 "exax 12-20M/s",
-                rate >= 12,
+                None if exax else rate >= 12,  # measured exax, when run, is the target
             )
         )
         if exax:
@@ -334,7 +335,7 @@ def main() -> None:
                 f"CSV {size / 1e6:.1f} MB",
                 stored / size,
                 "exax 37/85",
-                stored / size <= 37 / 85,
+                None if exax else stored / size <= 37 / 85,
             )
         )
         if exax:
