@@ -233,7 +233,7 @@ class Dataset(str):
         """The rows as a pyarrow Table, memory-mapped (no copy) from the stored files."""
         pa = arrow()
         cols = self._check_columns(sorted(self.meta["columns"]) if columns is None else columns)
-        tables = [self._slice_table(s, cols, mapped=True) for s in self._slices(sliceno)]
+        tables = [self._slice_table(s, cols) for s in self._slices(sliceno)]
         if not tables:
             return pa.table({c: pa.array([], self._arrow_type(c)) for c in cols})
         return pa.concat_tables(tables)
@@ -255,12 +255,12 @@ class Dataset(str):
 
         return arrow_type(self.meta["columns"][column]["type"])
 
-    def _slice_table(self, sliceno: int, columns: list[str], mapped: bool) -> Any:
+    def _slice_table(self, sliceno: int, columns: list[str]) -> Any:
         """One slice of some columns as a Table, gathered from the files holding them."""
         pa = arrow()
         parts: dict[str, Any] = {}
         for holder, cols in self._locations(columns).items():
-            table = _read_table(holder.slice_path(sliceno), mapped)
+            table = _read_table(holder.slice_path(sliceno))
             for c in cols:
                 parts[c] = table.column(c)
         lines = self.meta["lines"][sliceno]
@@ -417,10 +417,10 @@ def _open_ref(job: Any, ref: dict[str, str]) -> Dataset:
     return Dataset(Job.from_key(job.project, ref["key"]), ref["name"])
 
 
-def _read_table(path: Path, mapped: bool) -> Any:
+def _read_table(path: Path) -> Any:
     pa = arrow()
     try:
-        source = pa.memory_map(str(path)) if mapped else pa.OSFile(str(path))
+        source = pa.memory_map(str(path))
         with source:
             return pa.ipc.open_file(source).read_all()
     except FileNotFoundError:

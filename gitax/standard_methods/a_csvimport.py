@@ -154,24 +154,19 @@ def synthesis(job, slices):
     table = table.select(keep)
     for s in range(slices):
         dw.write_arrow(table.take(numpy.arange(s, n, slices)), sliceno=s)
-    bad = job.datasetwriter(
-        name="bad", caption="lines csvimport could not parse", allow_missing_slices=True
-    )
-    bad.add("lineno", "int64", none_support=True)
-    bad.add("text", "unicode")
-    bad.set_slice(0)
-    for number, text in bad_lines:
-        bad.write(number, text)
-    bad.finish()
+    _lines_apart(job, "bad", "lines csvimport could not parse", bad_lines)
     if options.comment:
-        kept = job.datasetwriter(
-            name="skipped", caption="comment lines csvimport skipped", allow_missing_slices=True
-        )
-        kept.add("lineno", "int64", none_support=True)
-        kept.add("text", "unicode")
-        kept.set_slice(0)
-        for number, text in skipped:
-            kept.write(number, text)
-        kept.finish()
+        _lines_apart(job, "skipped", "comment lines csvimport skipped", skipped)
         return {"lines": n, "bad": len(bad_lines), "skipped": len(skipped)}
     return {"lines": n, "bad": len(bad_lines)}
+
+
+def _lines_apart(job, name, caption, lines):
+    """A dataset of (lineno, text) lines kept out of the import, all in slice 0."""
+    dw = job.datasetwriter(name=name, caption=caption, allow_missing_slices=True)
+    dw.add("lineno", "int64", none_support=True)
+    dw.add("text", "unicode")
+    dw.set_slice(0)
+    for number, text in lines:
+        dw.write(number, text)
+    dw.finish()
